@@ -1,0 +1,157 @@
+//! Roles and what each permits. Whether a permission applies to a given
+//! record (its organisation, country, TLP) is decided by
+//! `rampart_auth::access`; this file only says which role grants which
+//! permission.
+
+use crate::error::CoreError;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    PlatformAdmin,
+    OrgAdmin,
+    CirtManager,
+    CirtAnalyst,
+    Constituent,
+    GciFocalPoint,
+    GciReviewer,
+    GciEditor,
+    DrillOrganiser,
+    DrillEvaluator,
+    DrillPlayer,
+    HotlineAnalyst,
+    StrategyEditor,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 14] = [
+        Role::PlatformAdmin,
+        Role::OrgAdmin,
+        Role::CirtManager,
+        Role::CirtAnalyst,
+        Role::Constituent,
+        Role::GciFocalPoint,
+        Role::GciReviewer,
+        Role::GciEditor,
+        Role::DrillOrganiser,
+        Role::DrillEvaluator,
+        Role::DrillPlayer,
+        Role::HotlineAnalyst,
+        Role::StrategyEditor,
+        Role::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::OrgAdmin => "org_admin",
+            Role::CirtManager => "cirt_manager",
+            Role::CirtAnalyst => "cirt_analyst",
+            Role::Constituent => "constituent",
+            Role::GciFocalPoint => "gci_focal_point",
+            Role::GciReviewer => "gci_reviewer",
+            Role::GciEditor => "gci_editor",
+            Role::DrillOrganiser => "drill_organiser",
+            Role::DrillEvaluator => "drill_evaluator",
+            Role::DrillPlayer => "drill_player",
+            Role::HotlineAnalyst => "hotline_analyst",
+            Role::StrategyEditor => "strategy_editor",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Platform administration is only meaningful platform-wide; every other
+    /// role is granted for an organisation or a country.
+    pub fn is_global_only(self) -> bool {
+        matches!(self, Role::PlatformAdmin)
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::PlatformAdmin => &[
+                DirectoryRead,
+                OrgCreate,
+                OrgManage,
+                UserRead,
+                UserManage,
+                RoleGrant,
+                AuditRead,
+                SettingsManage,
+            ],
+            Role::OrgAdmin => &[DirectoryRead, OrgManage, UserRead, UserManage, RoleGrant, AuditRead],
+            Role::CirtManager
+            | Role::CirtAnalyst
+            | Role::Constituent
+            | Role::GciFocalPoint
+            | Role::GciReviewer
+            | Role::GciEditor
+            | Role::DrillOrganiser
+            | Role::DrillEvaluator
+            | Role::DrillPlayer
+            | Role::HotlineAnalyst
+            | Role::StrategyEditor
+            | Role::Viewer => &[DirectoryRead],
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = CoreError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == wanted)
+            .ok_or_else(|| CoreError::UnknownValue { field: "role", value: text.to_owned() })
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a route or export may require. Module issues add their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Read countries and the organisation directory.
+    DirectoryRead,
+    OrgCreate,
+    /// Edit an organisation's details and contacts.
+    OrgManage,
+    UserRead,
+    /// Create, disable and reset users.
+    UserManage,
+    RoleGrant,
+    AuditRead,
+    SettingsManage,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_round_trips_and_grants_directory_reading() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert!(role.permissions().contains(&Permission::DirectoryRead), "{role}");
+        }
+        assert_eq!("CIRT-analyst".parse::<Role>(), Ok(Role::CirtAnalyst));
+        assert!("wizard".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn only_admins_manage_users() {
+        let managers: Vec<Role> =
+            Role::ALL.into_iter().filter(|role| role.permissions().contains(&Permission::UserManage)).collect();
+        assert_eq!(managers, vec![Role::PlatformAdmin, Role::OrgAdmin]);
+    }
+}

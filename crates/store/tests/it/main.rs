@@ -1,0 +1,7 @@
+//! The store's one integration-test binary. Every test runs against SQLite,
+//! and against PostgreSQL too when `RAMPART_TEST_POSTGRES_URL` is set; each
+//! run gets a fresh database file or a fresh schema.
+
+mod audit;
+mod platform;
+mod support;
