@@ -1,0 +1,292 @@
+//! The access layer: the one place that decides whether someone may do
+//! something (permission × scope) and see something (TLP). See
+//! `docs/design/access-control.md`.
+
+use rampart_core::{Permission, Role, Tlp};
+use serde::Serialize;
+
+/// Where a role grant applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Scope {
+    /// Everywhere; only platform administrators grant this.
+    Global,
+    Org(String),
+    /// Every organisation of a country (ISO alpha-2).
+    Country(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// How the request was authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Session,
+    Token { token_id: String },
+    /// The command line, run by someone with access to the server.
+    Cli,
+}
+
+/// Someone acting: who they are, where they belong and what they hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub org_id: String,
+    pub org_country: Option<String>,
+    pub language: String,
+    pub grants: Vec<Grant>,
+    pub via: Via,
+    pub totp_enabled: bool,
+    /// The user's organisation requires two-factor authentication and the
+    /// user has not set it up: only the set-up pages are open to them.
+    pub must_set_up_mfa: bool,
+}
+
+/// What an action is aimed at.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Platform-wide settings and lists.
+    Platform,
+    Org { id: &'a str, country: Option<&'a str> },
+    Country(&'a str),
+}
+
+impl Scope {
+    fn covers(&self, target: Target<'_>) -> bool {
+        match (self, target) {
+            (Scope::Global, _) => true,
+            (Scope::Org(scope_org), Target::Org { id, .. }) => scope_org == id,
+            (Scope::Country(scope_cc), Target::Org { country: Some(cc), .. }) => scope_cc == cc,
+            (Scope::Country(scope_cc), Target::Country(cc)) => scope_cc == cc,
+            _ => false,
+        }
+    }
+}
+
+impl Principal {
+    /// May this principal exercise `permission` on `target`?
+    pub fn allows(&self, permission: Permission, target: Target<'_>) -> bool {
+        if self.must_set_up_mfa {
+            return false;
+        }
+        self.grants.iter().any(|grant| grant.role.permissions().contains(&permission) && grant.scope.covers(target))
+    }
+
+    /// Holds `permission` somewhere; for list routes that then filter by scope.
+    pub fn has(&self, permission: Permission) -> bool {
+        !self.must_set_up_mfa && self.grants.iter().any(|grant| grant.role.permissions().contains(&permission))
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|grant| grant.role == role)
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        !self.must_set_up_mfa && self.grants.iter().any(|g| g.role == Role::PlatformAdmin && g.scope == Scope::Global)
+    }
+
+    /// Organisations whose records this principal may manage with
+    /// `permission`; `None` means all of them.
+    pub fn org_ids_for(&self, permission: Permission) -> Option<Vec<String>> {
+        if self.grants.iter().any(|g| g.scope == Scope::Global && g.role.permissions().contains(&permission)) {
+            return None;
+        }
+        Some(
+            self.grants
+                .iter()
+                .filter(|g| g.role.permissions().contains(&permission))
+                .filter_map(|g| match &g.scope {
+                    Scope::Org(id) => Some(id.clone()),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A record that carries a TLP label.
+#[derive(Debug, Clone, Copy)]
+pub struct Shareable<'a> {
+    pub tlp: Tlp,
+    pub owner_org: &'a str,
+    /// Organisations the owner shared the record with.
+    pub shared_with: &'a [String],
+    /// Named people, for TLP:RED.
+    pub recipients: &'a [String],
+    pub author: Option<&'a str>,
+}
+
+/// The TLP 2.0 visibility rule, the only one in Rampart:
+///
+/// - CLEAR: anyone, signed in or not.
+/// - GREEN: the community: any signed-in user who holds at least one role.
+/// - AMBER and AMBER+STRICT: members of the owning organisation and of the
+///   organisations it was shared with. (They differ in onward sharing, see
+///   [`may_reshare`], not in who may read.)
+/// - RED: the author and the named recipients only.
+///
+/// Administrators get no exception: administering accounts is not a need to
+/// know. Country never widens visibility on its own.
+pub fn can_see(viewer: Option<&Principal>, record: &Shareable<'_>) -> bool {
+    if record.tlp == Tlp::Clear {
+        return true;
+    }
+    let Some(viewer) = viewer else { return false };
+    if viewer.must_set_up_mfa || viewer.grants.is_empty() {
+        return false;
+    }
+    let member_of_owner_or_recipient =
+        viewer.org_id == record.owner_org || record.shared_with.iter().any(|org| *org == viewer.org_id);
+    match record.tlp {
+        Tlp::Clear => true,
+        Tlp::Green => true,
+        Tlp::Amber | Tlp::AmberStrict => member_of_owner_or_recipient,
+        Tlp::Red => record.author == Some(viewer.user_id.as_str()) || record.recipients.iter().any(|u| *u == viewer.user_id),
+    }
+}
+
+/// May `viewer` share the record onward with `target_org`, whose parent
+/// organisation is `target_parent` (a recipient's "clients" are the
+/// organisations in its constituency)?
+pub fn may_reshare(viewer: &Principal, record: &Shareable<'_>, target_org: &str, target_parent: Option<&str>) -> bool {
+    if !can_see(Some(viewer), record) {
+        return false;
+    }
+    let allowed = match record.tlp {
+        Tlp::Clear | Tlp::Green => true,
+        // AMBER: the owner may share with anyone who needs to know; a
+        // recipient only with its own clients.
+        Tlp::Amber => viewer.org_id == record.owner_org || target_parent == Some(viewer.org_id.as_str()),
+        // AMBER+STRICT: only the owner decides who reads it.
+        Tlp::AmberStrict => viewer.org_id == record.owner_org,
+        Tlp::Red => false,
+    };
+    allowed && target_org != viewer.org_id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(org: &str, country: &str, roles: &[(Role, Scope)]) -> Principal {
+        Principal {
+            user_id: format!("user-of-{org}"),
+            email: format!("someone@{org}.example"),
+            display_name: "Someone".into(),
+            org_id: org.into(),
+            org_country: Some(country.into()),
+            language: "en".into(),
+            grants: roles.iter().map(|(role, scope)| Grant { role: *role, scope: scope.clone() }).collect(),
+            via: Via::Session,
+            totp_enabled: false,
+            must_set_up_mfa: false,
+        }
+    }
+
+    /// Role × organisation × country × TLP → may the viewer read a record
+    /// owned by org `owner` (country KE), shared with org `partner` (BR),
+    /// with RED recipient `user-of-named`?
+    #[test]
+    fn tlp_visibility_table() {
+        #[derive(Clone, Copy, Debug)]
+        enum Who {
+            Anonymous,
+            NoRoles,
+            Viewer,
+            Analyst,
+            PlatformAdmin,
+            CountryReviewer,
+        }
+        let owner_shared = ["partner".to_owned()];
+        let red_recipients = ["user-of-named".to_owned()];
+        let record = |tlp| Shareable {
+            tlp,
+            owner_org: "owner",
+            shared_with: &owner_shared,
+            recipients: &red_recipients,
+            author: Some("the-author"),
+        };
+        let make = |who: Who, org: &str, country: &str| -> Option<Principal> {
+            let scope = Scope::Org(org.to_owned());
+            match who {
+                Who::Anonymous => None,
+                Who::NoRoles => Some(principal(org, country, &[])),
+                Who::Viewer => Some(principal(org, country, &[(Role::Viewer, scope)])),
+                Who::Analyst => Some(principal(org, country, &[(Role::CirtAnalyst, scope)])),
+                Who::PlatformAdmin => Some(principal(org, country, &[(Role::PlatformAdmin, Scope::Global)])),
+                Who::CountryReviewer => Some(principal(org, country, &[(Role::GciReviewer, Scope::Country("KE".into()))])),
+            }
+        };
+        // (who, org, country, [CLEAR, GREEN, AMBER, AMBER+STRICT, RED])
+        let table: &[(Who, &str, &str, [bool; 5])] = &[
+            (Who::Anonymous, "-", "-", [true, false, false, false, false]),
+            (Who::NoRoles, "owner", "KE", [true, false, false, false, false]),
+            (Who::Viewer, "owner", "KE", [true, true, true, true, false]),
+            (Who::Analyst, "owner", "KE", [true, true, true, true, false]),
+            (Who::Analyst, "partner", "BR", [true, true, true, true, false]),
+            (Who::Analyst, "neighbour", "KE", [true, true, false, false, false]),
+            (Who::Analyst, "stranger", "FR", [true, true, false, false, false]),
+            (Who::CountryReviewer, "ministry", "KE", [true, true, false, false, false]),
+            (Who::PlatformAdmin, "itu", "CH", [true, true, false, false, false]),
+            (Who::PlatformAdmin, "owner", "KE", [true, true, true, true, false]),
+            (Who::Analyst, "named", "FR", [true, true, false, false, true]),
+        ];
+        for (who, org, country, expected) in table {
+            let viewer = make(*who, org, country);
+            for (tlp, want) in Tlp::ALL.into_iter().zip(expected) {
+                assert_eq!(can_see(viewer.as_ref(), &record(tlp)), *want, "{who:?} of {org} ({country}) reading TLP:{tlp}");
+            }
+        }
+        // The author always reads their own RED record.
+        let author = principal("owner", "KE", &[(Role::CirtAnalyst, Scope::Org("owner".into()))]);
+        let author = Principal { user_id: "the-author".into(), ..author };
+        assert!(can_see(Some(&author), &record(Tlp::Red)));
+        // A user who must still set up MFA sees only CLEAR.
+        let pending = Principal { must_set_up_mfa: true, ..author };
+        assert!(!can_see(Some(&pending), &record(Tlp::Green)));
+    }
+
+    #[test]
+    fn onward_sharing_follows_amber_and_strict() {
+        let shared = ["partner".to_owned()];
+        let record = |tlp| Shareable { tlp, owner_org: "owner", shared_with: &shared, recipients: &[], author: None };
+        let partner = principal("partner", "BR", &[(Role::CirtAnalyst, Scope::Org("partner".into()))]);
+        let owner = principal("owner", "KE", &[(Role::CirtAnalyst, Scope::Org("owner".into()))]);
+        // A recipient may pass AMBER to its own constituent, not to a stranger.
+        assert!(may_reshare(&partner, &record(Tlp::Amber), "partner-client", Some("partner")));
+        assert!(!may_reshare(&partner, &record(Tlp::Amber), "stranger", None));
+        // AMBER+STRICT stays where the owner put it.
+        assert!(!may_reshare(&partner, &record(Tlp::AmberStrict), "partner-client", Some("partner")));
+        assert!(may_reshare(&owner, &record(Tlp::AmberStrict), "another", None));
+        assert!(!may_reshare(&owner, &record(Tlp::Red), "another", None));
+        assert!(may_reshare(&partner, &record(Tlp::Green), "anyone", None));
+    }
+
+    #[test]
+    fn scopes_cover_their_targets_only() {
+        let org_admin = principal("acme", "KE", &[(Role::OrgAdmin, Scope::Org("acme".into()))]);
+        assert!(org_admin.allows(Permission::UserManage, Target::Org { id: "acme", country: Some("KE") }));
+        assert!(!org_admin.allows(Permission::UserManage, Target::Org { id: "other", country: Some("KE") }));
+        assert!(!org_admin.allows(Permission::OrgCreate, Target::Platform));
+        assert_eq!(org_admin.org_ids_for(Permission::UserManage), Some(vec!["acme".to_owned()]));
+
+        let reviewer = principal("itu", "CH", &[(Role::GciReviewer, Scope::Country("KE".into()))]);
+        assert!(reviewer.allows(Permission::DirectoryRead, Target::Country("KE")));
+        assert!(reviewer.allows(Permission::DirectoryRead, Target::Org { id: "x", country: Some("KE") }));
+        assert!(!reviewer.allows(Permission::DirectoryRead, Target::Country("BR")));
+        assert!(!reviewer.allows(Permission::UserManage, Target::Country("KE")));
+
+        let admin = principal("itu", "CH", &[(Role::PlatformAdmin, Scope::Global)]);
+        assert!(admin.allows(Permission::OrgCreate, Target::Platform));
+        assert_eq!(admin.org_ids_for(Permission::UserManage), None);
+        let nobody = principal("itu", "CH", &[]);
+        assert!(!nobody.has(Permission::DirectoryRead));
+    }
+}
