@@ -1,0 +1,150 @@
+//! The REST API under `/api/v1`. Each route is declared once, in
+//! [`catalogue`], with its documentation beside its handler; the router and
+//! the OpenAPI 3.1 document are both built from that one list, so no route
+//! can exist undocumented.
+
+mod platform;
+
+use crate::AppState;
+use axum::Json;
+use axum::Router;
+use axum::routing::{MethodRouter, get};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub struct ApiRoute {
+    pub method: &'static str,
+    /// Path under `/api/v1`, in the `{param}` syntax shared by axum and OpenAPI.
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// Who may call it, in words, for the document.
+    pub access: &'static str,
+    pub parameters: Vec<Value>,
+    pub request_body: Option<Value>,
+    pub success_status: u16,
+    pub response: Value,
+    pub handler: MethodRouter<AppState>,
+}
+
+pub fn catalogue() -> Vec<ApiRoute> {
+    platform::routes()
+}
+
+pub fn routes() -> Router<AppState> {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for route in catalogue() {
+        let merged = match by_path.remove(route.path) {
+            Some(existing) => existing.merge(route.handler),
+            None => route.handler,
+        };
+        by_path.insert(route.path, merged);
+    }
+    let mut router = Router::new().route("/openapi.json", get(openapi_json));
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router.fallback(|| async { crate::error::ApiError(crate::WebError::NotFound("route")) })
+}
+
+async fn openapi_json() -> Json<Value> {
+    Json(openapi_document())
+}
+
+pub fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "examples": ["not_found"]},
+            "message": {"type": "string"},
+            "field": {"type": ["string", "null"]}
+        }}}
+    })
+}
+
+pub fn list_of(item_ref: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item_ref}")}},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` to get the next page; null on the last page."}
+        }
+    })
+}
+
+pub fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+pub fn list_parameters() -> Vec<Value> {
+    vec![
+        json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}, "description": "Page size (default 50)."}),
+        json!({"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "The `next_cursor` of the previous page."}),
+        json!({"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}, "description": "`csv` exports the page as CSV; the next cursor is then in the `X-Next-Cursor` header."}),
+    ]
+}
+
+pub fn path_parameter(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description})
+}
+
+pub fn query_parameter(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "schema": {"type": "string"}, "description": description})
+}
+
+/// The OpenAPI 3.1 document.
+pub fn openapi_document() -> Value {
+    let mut paths: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    for route in catalogue() {
+        let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        let mut responses = serde_json::Map::new();
+        let success = if route.success_status == 204 {
+            json!({"description": "Done."})
+        } else {
+            json!({"description": "Success.", "content": {"application/json": {"schema": route.response}}})
+        };
+        responses.insert(route.success_status.to_string(), success);
+        responses.insert("401".into(), error("Not authenticated: no valid session or token."));
+        responses.insert("403".into(), error("Authenticated, but the caller's roles do not allow this."));
+        if route.path.contains('{') {
+            responses.insert("404".into(), error("Not found, or not visible to the caller."));
+        }
+        if route.request_body.is_some() || !route.parameters.is_empty() {
+            responses.insert("422".into(), error("Invalid input; `field` names the offending field."));
+        }
+        let mut operation = json!({
+            "operationId": route.operation_id,
+            "tags": [route.tag],
+            "summary": route.summary,
+            "description": format!("Access: {}", route.access),
+            "parameters": route.parameters,
+            "responses": responses,
+            "security": [{"bearerToken": []}, {"basicToken": []}, {"sessionCookie": []}],
+        });
+        if let Some(body) = route.request_body {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body}}});
+        }
+        paths.entry(format!("/api/v1{}", route.path)).or_default().insert(route.method.to_owned(), operation);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Rampart API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The REST API of Rampart, the open platform for national cybersecurity. Authenticate with a personal API token (`Authorization: Bearer rmp_…`), or from the browser with the session cookie plus the `X-CSRF-Token` header on writes. Lists page by cursor and export as CSV with `format=csv`. Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer", "description": "A personal API token from the profile page."},
+                "basicToken": {"type": "http", "scheme": "basic", "description": "Any user name, the API token as password (for TAXII clients)."},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "rampart_session"}
+            },
+            "schemas": platform::schemas(),
+        }
+    })
+}

@@ -1,0 +1,109 @@
+//! The web tier: server-rendered pages, the REST API under `/api/v1` with
+//! its OpenAPI document, health, readiness and metrics.
+//!
+//! Architecture invariant: this is the only crate that knows HTTP. Handlers
+//! turn requests into calls on the domain services and ask
+//! `rampart_auth::access` every permission question; they hold no rule of
+//! their own. Each module's pages live in `pages/<module>.rs` and its API in
+//! `api/<module>.rs`.
+
+pub mod api;
+mod cookies;
+mod error;
+pub mod i18n;
+mod listing;
+mod metrics_layer;
+pub(crate) mod pages;
+mod security;
+pub mod server;
+mod viewer;
+
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use rampart_auth::ratelimit::RateLimiter;
+use rampart_auth::AuthService;
+use rampart_store::Store;
+use std::sync::Arc;
+
+pub use error::WebError;
+pub use server::{TlsFiles, serve};
+
+/// Settings the web tier needs, validated by the caller (the CLI).
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (on when serving TLS or behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Send `Strict-Transport-Security`.
+    pub hsts: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy
+    /// you run; otherwise anyone could choose their address).
+    pub trust_proxy: bool,
+    /// Demo mode: the login page lists the demo accounts.
+    pub demo: bool,
+    /// Login attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Demo accounts to list on the login page: (role label key, e-mail,
+    /// password). Empty outside demo mode.
+    pub demo_accounts: Vec<(String, String, String)>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    auth: AuthService,
+    config: WebConfig,
+    login_limiter: RateLimiter,
+    metrics: PrometheusHandle,
+    catalogues: i18n::Catalogues,
+}
+
+impl AppState {
+    pub fn new(auth: AuthService, config: WebConfig) -> Self {
+        let per_minute = if config.login_attempts_per_minute == 0 { 10 } else { config.login_attempts_per_minute };
+        AppState {
+            inner: Arc::new(Inner {
+                auth,
+                login_limiter: RateLimiter::new(per_minute, chrono::Duration::minutes(1)),
+                config,
+                metrics: metrics_layer::handle(),
+                catalogues: i18n::Catalogues::load(),
+            }),
+        }
+    }
+
+    pub fn auth(&self) -> &AuthService {
+        &self.inner.auth
+    }
+
+    pub fn store(&self) -> &Store {
+        self.inner.auth.store()
+    }
+
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn catalogues(&self) -> &i18n::Catalogues {
+        &self.inner.catalogues
+    }
+
+    pub(crate) fn login_limiter(&self) -> &RateLimiter {
+        &self.inner.login_limiter
+    }
+}
+
+/// The whole application: pages, API, health and metrics, with the
+/// security-header, CSRF-cookie and metrics layers around them.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(metrics_layer::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::layer))
+        .layer(axum::middleware::from_fn(metrics_layer::track))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .with_state(state)
+}
