@@ -1,0 +1,412 @@
+//! What each subcommand does.
+
+use crate::config::{Config, LogFormat, RawConfig};
+use crate::error::CliError;
+use crate::{AuditCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand, demo};
+use rampart_auth::service::{Actor, NewUserRequest};
+use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
+use rampart_core::country::{self, ItuRegion};
+use rampart_core::{Clock, Role, SystemClock};
+use rampart_store::orgs::OrgFilter;
+use rampart_store::users::UserFilter;
+use rampart_store::{Location, NewOrg, OpenMode, PageRequest, Store};
+use serde_json::json;
+use std::sync::Arc;
+
+fn load_config(cli: &Cli) -> Result<Config, CliError> {
+    let mut raw = match &cli.config {
+        Some(path) => RawConfig::from_file(path)?,
+        None => RawConfig::default(),
+    };
+    raw.apply_env(|key| std::env::var(key).ok())?;
+    if let Some(database) = &cli.database {
+        raw.database.url = Some(database.clone());
+    }
+    if let Some(format) = &cli.log_format {
+        raw.log.format = Some(format.clone());
+    }
+    if let Command::Serve(ServeArgs { bind: Some(bind), .. }) = &cli.command {
+        raw.server.bind = Some(bind.clone());
+    }
+    Ok(raw.validate()?)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{},sqlx=warn", config.log_level)));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn open_store(config: &Config, mode: OpenMode) -> Result<Store, CliError> {
+    let store = Store::open(&config.database, mode).await?;
+    Ok(store)
+}
+
+fn auth_service(store: Store, config: &Config, demo_mode: bool) -> AuthService {
+    let auth_config = AuthConfig {
+        max_failed_logins: config.max_failed_logins,
+        lockout: chrono::Duration::minutes(config.lockout_minutes),
+        session_idle: chrono::Duration::minutes(config.session_idle_minutes),
+        session_absolute: chrono::Duration::hours(config.session_absolute_hours),
+        demo_mode,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    AuthService::new(store, clock, auth_config)
+}
+
+/// Opens the database and brings its schema up to date, as every command
+/// that touches data needs.
+async fn ready_store(config: &Config, mode: OpenMode) -> Result<Store, CliError> {
+    let store = open_store(config, mode).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+fn operator() -> Principal {
+    let who = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    Principal::cli(&who)
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = load_config(&cli)?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve(args) => serve(&config, &args).await,
+        Command::Migrate(args) => {
+            let store = open_store(&config, if args.create { OpenMode::Create } else { OpenMode::ExistingOnly }).await?;
+            let applied = store.migrate().await?;
+            println!("{applied} migration(s) applied to {}", config.database.redacted());
+            Ok(())
+        }
+        Command::User(command) => user(&config, command).await,
+        Command::Org(command) => org(&config, command).await,
+        Command::Country(CountryCommand::List { region, json }) => {
+            let region = region.map(|r| ItuRegion::parse(&r).map_err(|e| CliError::Invalid(e.to_string()))).transpose()?;
+            let list: Vec<_> = country::all().iter().filter(|c| region.is_none_or(|r| c.region == r)).collect();
+            if json.json {
+                print_json(&json!(list));
+            } else {
+                for c in &list {
+                    println!("{}  {}  {}  {:<14} {}", c.alpha2, c.alpha3, c.numeric, c.region.as_str(), c.name);
+                }
+                println!("{} countries", list.len());
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { json }) => {
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let report = store.audit_verify().await?;
+            if json.json {
+                print_json(&json!(report));
+            }
+            match report.problem {
+                None => {
+                    if !json.json {
+                        println!("OK: {} entries, head {}", report.entries, report.head_hash);
+                    }
+                    Ok(())
+                }
+                Some(problem) => Err(CliError::AuditBroken(problem.to_string())),
+            }
+        }
+        Command::Backup(args) => {
+            match &config.database {
+                Location::Postgres(_) => {
+                    println!(
+                        "PostgreSQL is backed up with its own tools, for example:\n  pg_dump --format=custom --file={} '{}'",
+                        args.target.display(),
+                        config.database.redacted()
+                    );
+                }
+                Location::Sqlite(_) => {
+                    let store = open_store(&config, OpenMode::ExistingOnly).await?;
+                    store.backup_sqlite(&args.target).await?;
+                    println!("backed up to {}", args.target.display());
+                }
+            }
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check { json }) => {
+            let summary = json!({
+                "database": config.database.redacted(),
+                "bind": config.bind.to_string(),
+                "tls": config.tls.is_some(),
+                "trust_proxy": config.trust_proxy,
+                "secure_cookies": config.secure_cookies,
+                "auth": {
+                    "max_failed_logins": config.max_failed_logins,
+                    "lockout_minutes": config.lockout_minutes,
+                    "session_idle_minutes": config.session_idle_minutes,
+                    "session_absolute_hours": config.session_absolute_hours,
+                    "login_attempts_per_minute": config.login_attempts_per_minute,
+                },
+                "log": {"format": format!("{:?}", config.log_format).to_lowercase(), "level": config.log_level},
+            });
+            if json.json {
+                print_json(&summary);
+            } else {
+                println!("configuration OK");
+                print_json(&summary);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
+    let mode = if args.demo || args.create { OpenMode::Create } else { OpenMode::ExistingOnly };
+    let store = ready_store(config, mode).await?;
+    let auth = auth_service(store.clone(), config, args.demo);
+    if args.demo && demo::seed(&auth).await? {
+        tracing::info!("demo world seeded");
+    }
+    let tls = config.tls.as_ref().map(rampart_web::server::load_tls).transpose().map_err(|err| CliError::Invalid(err.to_string()))?;
+    let web_config = rampart_web::WebConfig {
+        secure_cookies: config.secure_cookies,
+        hsts: tls.is_some(),
+        trust_proxy: config.trust_proxy,
+        demo: args.demo,
+        login_attempts_per_minute: config.login_attempts_per_minute,
+        demo_accounts: if args.demo { demo::accounts() } else { Vec::new() },
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|err| CliError::Other(format!("cannot listen on {}: {err}", config.bind)))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let address = listener.local_addr().map_err(|err| CliError::Other(err.to_string()))?;
+    println!("Rampart is serving at {scheme}://{address}/  (database: {})", config.database.redacted());
+    if args.demo {
+        println!("Demo mode: sign in as admin@{} with password {} (every demo account is listed on the sign-in page).", rampart_auth::service::DEMO_DOMAIN, demo::DEMO_PASSWORD);
+    }
+    spawn_session_purge(auth.clone(), config);
+    let state = rampart_web::AppState::new(auth, web_config);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    rampart_web::serve(state, listener, tls, shutdown).await.map_err(|err| CliError::Other(err.to_string()))?;
+    store.close().await;
+    Ok(())
+}
+
+/// Expired sessions are removed every ten minutes; expiry itself is checked
+/// on every request, so this only keeps the table small.
+fn spawn_session_purge(auth: AuthService, config: &Config) {
+    let idle = chrono::Duration::minutes(config.session_idle_minutes);
+    let absolute = chrono::Duration::hours(config.session_absolute_hours);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            let now = auth.now();
+            if let Err(err) = auth.store().sessions_purge(now - idle, now - absolute).await {
+                tracing::warn!(error = %err, "session purge failed");
+            }
+        }
+    });
+}
+
+async fn find_org(store: &Store, id_or_name: &str) -> Result<rampart_store::Organisation, CliError> {
+    if let Ok(org) = store.org_get(id_or_name).await {
+        return Ok(org);
+    }
+    store.org_by_name(id_or_name).await?.ok_or_else(|| CliError::NotFound(format!("no organisation with id or name `{id_or_name}`")))
+}
+
+async fn find_user(store: &Store, email: &str) -> Result<rampart_store::UserRow, CliError> {
+    store.user_by_email(email).await?.ok_or_else(|| CliError::NotFound(format!("no user with e-mail `{email}`")))
+}
+
+fn parse_role(text: &str) -> Result<Role, CliError> {
+    text.parse::<Role>().map_err(|_| {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        CliError::Invalid(format!("role: unknown `{text}`; known roles: {}", known.join(", ")))
+    })
+}
+
+fn new_password_or_generated(given: Option<String>) -> Result<(String, bool), CliError> {
+    match given {
+        Some(password) => Ok((password, false)),
+        None => {
+            let generated = rampart_auth::secret::random_token().map_err(|e| CliError::Other(e.to_string()))?;
+            Ok((generated.chars().take(20).collect(), true))
+        }
+    }
+}
+
+async fn scope_of(store: &Store, user: &rampart_store::UserRow, args: &GrantArgs) -> Result<Scope, CliError> {
+    Ok(if args.global {
+        Scope::Global
+    } else if let Some(cc) = &args.country {
+        Scope::Country(cc.trim().to_ascii_uppercase())
+    } else if let Some(org) = &args.org {
+        Scope::Org(find_org(store, org).await?.id)
+    } else if parse_role(&args.role)?.is_global_only() {
+        Scope::Global
+    } else {
+        Scope::Org(user.org_id.clone())
+    })
+}
+
+async fn user(config: &Config, command: UserCommand) -> Result<(), CliError> {
+    let store = ready_store(config, OpenMode::ExistingOnly).await?;
+    let auth = auth_service(store.clone(), config, false);
+    let principal = operator();
+    let actor = Actor { principal: &principal, ip: None };
+    match command {
+        UserCommand::Create { email, name, org, password, language, roles, json } => {
+            let org = find_org(&store, &org).await?;
+            let roles = roles.iter().map(|r| parse_role(r)).collect::<Result<Vec<_>, _>>()?;
+            let (password, generated) = new_password_or_generated(password)?;
+            let request = NewUserRequest {
+                org_id: org.id.clone(),
+                email,
+                display_name: name,
+                password: password.clone(),
+                language,
+                must_change_password: generated,
+            };
+            let id = auth.create_user(&actor, &request).await?;
+            for role in &roles {
+                let scope = if role.is_global_only() { Scope::Global } else { Scope::Org(org.id.clone()) };
+                auth.grant_role(&actor, &id, *role, scope).await?;
+            }
+            if json.json {
+                print_json(&json!({"id": id, "generated_password": generated.then_some(password)}));
+            } else {
+                println!("created user {id}");
+                if generated {
+                    println!("initial password (shown once; must be changed at first sign-in): {password}");
+                }
+            }
+        }
+        UserCommand::List { org, json } => {
+            let org_id = match org {
+                Some(org) => Some(find_org(&store, &org).await?.id),
+                None => None,
+            };
+            let filter = UserFilter { org_id, email_contains: None };
+            let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+            let mut rows = Vec::new();
+            loop {
+                let result = store.user_list(&filter, &page).await?;
+                for user in result.items {
+                    let roles: Vec<String> = store.grants_of(&user.id).await?.into_iter().map(|g| g.role).collect();
+                    rows.push(json!({"id": user.id, "email": user.email, "display_name": user.display_name, "org_id": user.org_id,
+                        "disabled": user.disabled, "totp_enabled": user.totp_enabled, "roles": roles}));
+                }
+                match result.next_cursor {
+                    Some(cursor) => page = PageRequest::with_cursor(PageRequest::MAX_LIMIT, Some(&cursor)).unwrap_or_default(),
+                    None => break,
+                }
+            }
+            if json.json {
+                print_json(&json!(rows));
+            } else {
+                for row in &rows {
+                    let disabled = if row["disabled"].as_bool().unwrap_or(false) { " (disabled)" } else { "" };
+                    println!("{:<40} {:<28} {}{disabled}", row["email"].as_str().unwrap_or(""), row["display_name"].as_str().unwrap_or(""),
+                        row["roles"].as_array().map(|r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default());
+                }
+                println!("{} users", rows.len());
+            }
+        }
+        UserCommand::Disable { email } => {
+            let user = find_user(&store, &email).await?;
+            auth.set_disabled(&actor, &user.id, true).await?;
+            println!("disabled {email}");
+        }
+        UserCommand::Enable { email } => {
+            let user = find_user(&store, &email).await?;
+            auth.set_disabled(&actor, &user.id, false).await?;
+            println!("enabled {email}");
+        }
+        UserCommand::ResetPassword { email, password } => {
+            let user = find_user(&store, &email).await?;
+            let (password, generated) = new_password_or_generated(password)?;
+            auth.reset_password(&actor, &user.id, &password, true).await?;
+            if generated {
+                println!("new password for {email} (shown once; must be changed at next sign-in): {password}");
+            } else {
+                println!("password reset for {email}; it must be changed at next sign-in");
+            }
+        }
+        UserCommand::Grant(args) => {
+            let user = find_user(&store, &args.email).await?;
+            let role = parse_role(&args.role)?;
+            let scope = scope_of(&store, &user, &args).await?;
+            auth.grant_role(&actor, &user.id, role, scope).await?;
+            println!("granted {role} to {}", args.email);
+        }
+        UserCommand::Revoke(args) => {
+            let user = find_user(&store, &args.email).await?;
+            let role = parse_role(&args.role)?;
+            let scope = scope_of(&store, &user, &args).await?;
+            let (want_org, want_country) = match &scope {
+                Scope::Global => (None, None),
+                Scope::Org(id) => (Some(id.clone()), None),
+                Scope::Country(cc) => (None, Some(cc.clone())),
+            };
+            let grant = store
+                .grants_of(&user.id)
+                .await?
+                .into_iter()
+                .find(|g| g.role == role.as_str() && g.scope_org_id == want_org && g.scope_country == want_country)
+                .ok_or_else(|| CliError::NotFound(format!("{} does not hold {role} in that scope", args.email)))?;
+            auth.revoke_role(&actor, &grant.id).await?;
+            println!("revoked {role} from {}", args.email);
+        }
+    }
+    Ok(())
+}
+
+async fn org(config: &Config, command: OrgCommand) -> Result<(), CliError> {
+    let store = ready_store(config, OpenMode::ExistingOnly).await?;
+    let auth = auth_service(store.clone(), config, false);
+    let principal = operator();
+    let actor = Actor { principal: &principal, ip: None };
+    match command {
+        OrgCommand::Create { name, kind, country, sector, parent, json } => {
+            let parent_id = match parent {
+                Some(parent) => Some(find_org(&store, &parent).await?.id),
+                None => None,
+            };
+            let created = auth
+                .create_org(&actor, &NewOrg { name, short_name: None, kind, sector, country, parent_id, website: None, mfa_required: false })
+                .await?;
+            if json.json {
+                print_json(&json!(created));
+            } else {
+                println!("created organisation {} ({})", created.name, created.id);
+            }
+        }
+        OrgCommand::List { country, json } => {
+            let filter = OrgFilter { country: country.map(|c| c.to_ascii_uppercase()), ..Default::default() };
+            let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+            let mut all = Vec::new();
+            loop {
+                let result = store.org_list(&filter, &page).await?;
+                all.extend(result.items);
+                match result.next_cursor {
+                    Some(cursor) => page = PageRequest::with_cursor(PageRequest::MAX_LIMIT, Some(&cursor)).unwrap_or_default(),
+                    None => break,
+                }
+            }
+            if json.json {
+                print_json(&json!(all));
+            } else {
+                for org in &all {
+                    println!("{}  {:<4} {:<24} {}", org.id, org.country.as_deref().unwrap_or("--"), org.kind, org.name);
+                }
+                println!("{} organisations", all.len());
+            }
+        }
+    }
+    Ok(())
+}
+

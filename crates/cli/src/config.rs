@@ -1,0 +1,270 @@
+//! Configuration: a TOML file, then `RAMPART_*` environment variables over
+//! it, validated once at start. An invalid value stops start-up with a
+//! message naming the key.
+
+use rampart_store::Location;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATABASE: &str = "./rampart-data/rampart.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub database: RawDatabase,
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub auth: RawAuth,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub bind: Option<String>,
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub trust_proxy: Option<bool>,
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub max_failed_logins: Option<i64>,
+    pub lockout_minutes: Option<i64>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+    pub login_attempts_per_minute: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<String>,
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Configuration after validation: every value has its type and meaning.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: Location,
+    pub bind: SocketAddr,
+    pub tls: Option<rampart_web::TlsFiles>,
+    pub trust_proxy: bool,
+    pub secure_cookies: bool,
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub login_attempts_per_minute: u32,
+    pub log_format: LogFormat,
+    pub log_level: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+fn bad(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.to_owned(), message: message.into() }
+}
+
+/// The environment variables read, each with the key it overrides.
+pub const ENV_KEYS: [(&str, &str); 13] = [
+    ("RAMPART_DATABASE_URL", "database.url"),
+    ("RAMPART_SERVER_BIND", "server.bind"),
+    ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
+    ("RAMPART_SERVER_TLS_KEY", "server.tls_key"),
+    ("RAMPART_SERVER_TRUST_PROXY", "server.trust_proxy"),
+    ("RAMPART_SERVER_SECURE_COOKIES", "server.secure_cookies"),
+    ("RAMPART_AUTH_MAX_FAILED_LOGINS", "auth.max_failed_logins"),
+    ("RAMPART_AUTH_LOCKOUT_MINUTES", "auth.lockout_minutes"),
+    ("RAMPART_AUTH_SESSION_IDLE_MINUTES", "auth.session_idle_minutes"),
+    ("RAMPART_AUTH_SESSION_ABSOLUTE_HOURS", "auth.session_absolute_hours"),
+    ("RAMPART_AUTH_LOGIN_ATTEMPTS_PER_MINUTE", "auth.login_attempts_per_minute"),
+    ("RAMPART_LOG_FORMAT", "log.format"),
+    ("RAMPART_LOG_LEVEL", "log.level"),
+];
+
+fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(bad(key, format!("`{text}` is not true or false"))),
+    }
+}
+
+fn parse_int(key: &str, text: &str) -> Result<i64, ConfigError> {
+    text.trim().parse().map_err(|_| bad(key, format!("`{text}` is not a whole number")))
+}
+
+impl RawConfig {
+    pub fn from_file(path: &Path) -> Result<RawConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| bad("--config", format!("{}: {err}", path.display())))?;
+        Self::from_toml(&text).map_err(|err| ConfigError { key: format!("{} {}", path.display(), err.key), message: err.message })
+    }
+
+    pub fn from_toml(text: &str) -> Result<RawConfig, ConfigError> {
+        toml::from_str(text).map_err(|err| {
+            // toml names the offending key in its message; keep it whole.
+            let message = err.message().to_owned();
+            let span = err.span().map(|s| s.start).unwrap_or(0);
+            let line = text[..span.min(text.len())].lines().count().max(1);
+            bad(&format!("line {line}"), message)
+        })
+    }
+
+    /// Applies environment overrides from `lookup` (the process environment
+    /// in production, a map in tests).
+    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for (var, key) in ENV_KEYS {
+            let Some(value) = lookup(var) else { continue };
+            let int = |v: &str| parse_int(var, v);
+            match key {
+                "database.url" => self.database.url = Some(value),
+                "server.bind" => self.server.bind = Some(value),
+                "server.tls_certificate" => self.server.tls_certificate = Some(value.into()),
+                "server.tls_key" => self.server.tls_key = Some(value.into()),
+                "server.trust_proxy" => self.server.trust_proxy = Some(parse_bool(var, &value)?),
+                "server.secure_cookies" => self.server.secure_cookies = Some(parse_bool(var, &value)?),
+                "auth.max_failed_logins" => self.auth.max_failed_logins = Some(int(&value)?),
+                "auth.lockout_minutes" => self.auth.lockout_minutes = Some(int(&value)?),
+                "auth.session_idle_minutes" => self.auth.session_idle_minutes = Some(int(&value)?),
+                "auth.session_absolute_hours" => self.auth.session_absolute_hours = Some(int(&value)?),
+                "auth.login_attempts_per_minute" => self.auth.login_attempts_per_minute = Some(int(&value)?),
+                "log.format" => self.log.format = Some(value),
+                "log.level" => self.log.level = Some(value),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let database = self.database.url.unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        if database.trim().is_empty() {
+            return Err(bad("database.url", "must not be empty"));
+        }
+        if database.starts_with("mysql:") || database.starts_with("mariadb:") {
+            return Err(bad("database.url", "only SQLite paths and postgres:// URLs are supported"));
+        }
+        let bind_text = self.server.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| bad("server.bind", format!("`{bind_text}` is not an address:port like 127.0.0.1:8080")))?;
+        let tls = match (self.server.tls_certificate, self.server.tls_key) {
+            (None, None) => None,
+            (Some(_), None) => return Err(bad("server.tls_key", "is required when server.tls_certificate is set")),
+            (None, Some(_)) => return Err(bad("server.tls_certificate", "is required when server.tls_key is set")),
+            (Some(certificate), Some(key)) => {
+                for (name, path) in [("server.tls_certificate", &certificate), ("server.tls_key", &key)] {
+                    if !path.is_file() {
+                        return Err(bad(name, format!("{} is not a readable file", path.display())));
+                    }
+                }
+                Some(rampart_web::TlsFiles { certificate, key })
+            }
+        };
+        let ranged = |key: &str, value: Option<i64>, default: i64, low: i64, high: i64| -> Result<i64, ConfigError> {
+            let value = value.unwrap_or(default);
+            if value < low || value > high {
+                return Err(bad(key, format!("{value} is outside {low}..={high}")));
+            }
+            Ok(value)
+        };
+        let log_format = match self.log.format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(bad("log.format", format!("`{other}` is not text or json"))),
+        };
+        let log_level = self.log.level.unwrap_or_else(|| "info".to_owned());
+        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
+            return Err(bad("log.level", format!("`{log_level}` is not one of error, warn, info, debug, trace")));
+        }
+        let tls_on = tls.is_some();
+        Ok(Config {
+            database: Location::parse(&database),
+            bind,
+            tls,
+            trust_proxy: self.server.trust_proxy.unwrap_or(false),
+            secure_cookies: self.server.secure_cookies.unwrap_or(tls_on),
+            max_failed_logins: ranged("auth.max_failed_logins", self.auth.max_failed_logins, 5, 1, 100)?,
+            lockout_minutes: ranged("auth.lockout_minutes", self.auth.lockout_minutes, 15, 1, 1440)?,
+            session_idle_minutes: ranged("auth.session_idle_minutes", self.auth.session_idle_minutes, 120, 5, 1440)?,
+            session_absolute_hours: ranged("auth.session_absolute_hours", self.auth.session_absolute_hours, 12, 1, 720)?,
+            login_attempts_per_minute: u32::try_from(ranged("auth.login_attempts_per_minute", self.auth.login_attempts_per_minute, 10, 1, 10_000)?)
+                .unwrap_or(10),
+            log_format,
+            log_level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn defaults_are_the_demo_setup() {
+        let config = RawConfig::default().validate().unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database, Location::Sqlite(DEFAULT_DATABASE.into()));
+        assert!(!config.secure_cookies);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut raw = RawConfig::from_toml("[server]\nbind = \"127.0.0.1:9000\"\n[auth]\nlockout_minutes = 30\n").unwrap();
+        raw.apply_env(env(&[("RAMPART_SERVER_BIND", "0.0.0.0:8443"), ("RAMPART_LOG_FORMAT", "json")])).unwrap();
+        let config = raw.validate().unwrap();
+        assert_eq!(config.bind.to_string(), "0.0.0.0:8443");
+        assert_eq!(config.lockout_minutes, 30);
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases: Vec<(RawConfig, &str)> = vec![
+            (RawConfig { server: RawServer { bind: Some("localhost".into()), ..Default::default() }, ..Default::default() }, "server.bind"),
+            (RawConfig { auth: RawAuth { max_failed_logins: Some(0), ..Default::default() }, ..Default::default() }, "auth.max_failed_logins"),
+            (RawConfig { log: RawLog { format: Some("xml".into()), ..Default::default() }, ..Default::default() }, "log.format"),
+            (RawConfig { server: RawServer { tls_certificate: Some("/nope.pem".into()), ..Default::default() }, ..Default::default() }, "server.tls_key"),
+            (RawConfig { database: RawDatabase { url: Some("mysql://x".into()) }, ..Default::default() }, "database.url"),
+        ];
+        for (raw, key) in cases {
+            let err = raw.validate().unwrap_err();
+            assert_eq!(err.key, key, "{err}");
+        }
+        let unknown = RawConfig::from_toml("[server]\nbindd = \"x\"\n").unwrap_err();
+        assert!(unknown.message.contains("bindd"), "{unknown}");
+        assert_eq!(unknown.key, "line 2");
+        let mut raw = RawConfig::default();
+        let err = raw.apply_env(env(&[("RAMPART_SERVER_TRUST_PROXY", "perhaps")])).unwrap_err();
+        assert_eq!(err.key, "RAMPART_SERVER_TRUST_PROXY");
+    }
+}

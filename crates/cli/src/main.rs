@@ -1,0 +1,226 @@
+//! `rampart`: one binary for serving, migrating, administering, verifying
+//! and backing up.
+//!
+//! Architecture invariant: this crate and `web` are the only readers of
+//! configuration; everything below receives validated values.
+
+mod commands;
+mod config;
+mod demo;
+mod error;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "rampart", version, about = "Rampart: the open platform for national cybersecurity.", propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML). RAMPART_* environment variables override it.
+    #[arg(long, global = true, env = "RAMPART_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database: a SQLite file path or a postgres:// URL (overrides the config).
+    #[arg(long, global = true)]
+    pub database: Option<String>,
+    /// Log format: text or json (overrides the config).
+    #[arg(long, global = true)]
+    pub log_format: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web UI and API.
+    Serve(ServeArgs),
+    /// Apply database migrations.
+    Migrate(CreateArg),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Reference data on countries.
+    #[command(subcommand)]
+    Country(CountryCommand),
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Back up the database: an online copy for SQLite, the pg_dump command for PostgreSQL.
+    Backup(BackupArgs),
+    /// Configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Seed and serve the demo world (creates the database if missing).
+    #[arg(long)]
+    pub demo: bool,
+    /// Create the SQLite database file if it does not exist.
+    #[arg(long)]
+    pub create: bool,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config).
+    #[arg(long)]
+    pub bind: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArg {
+    /// Create the SQLite database file if it does not exist.
+    #[arg(long)]
+    pub create: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct JsonArg {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user. The password comes from --password or RAMPART_NEW_PASSWORD;
+    /// without either a random one is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation id or exact name.
+        #[arg(long)]
+        org: String,
+        #[arg(long, env = "RAMPART_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Roles to grant in the user's organisation (repeatable); use `user grant` for other scopes.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// List users.
+    List {
+        /// Only this organisation (id or exact name).
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Disable a user and end their sessions.
+    Disable { email: String },
+    /// Enable a disabled user.
+    Enable { email: String },
+    /// Set a new password (the user must change it at next sign-in).
+    ResetPassword {
+        email: String,
+        #[arg(long, env = "RAMPART_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Grant a role.
+    Grant(GrantArgs),
+    /// Revoke a role.
+    Revoke(GrantArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GrantArgs {
+    pub email: String,
+    pub role: String,
+    /// Scope: an organisation (id or exact name); the user's own by default.
+    #[arg(long, conflicts_with_all = ["country", "global"])]
+    pub org: Option<String>,
+    /// Scope: a country (ISO alpha-2).
+    #[arg(long, conflicts_with = "global")]
+    pub country: Option<String>,
+    /// Scope: platform-wide.
+    #[arg(long)]
+    pub global: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// national_cirt, sector_cirt, ministry, regulator, isp, critical_infrastructure, academia, hotline, law_enforcement, international, other
+        #[arg(long)]
+        kind: String,
+        /// ISO 3166-1 code; omit only for international organisations.
+        #[arg(long)]
+        country: Option<String>,
+        #[arg(long)]
+        sector: Option<String>,
+        /// Parent organisation (id or exact name), e.g. the national CIRT of a constituent.
+        #[arg(long)]
+        parent: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// List organisations.
+    List {
+        #[arg(long)]
+        country: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CountryCommand {
+    /// List ITU member states.
+    List {
+        /// africa, americas, arab_states, asia_pacific, cis or europe
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit 0 if untouched, 5 naming the first bad entry otherwise.
+    Verify {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist).
+    pub target: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the values in force.
+    Check {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
