@@ -162,7 +162,7 @@ impl AuthService {
             return Err(AuthError::Locked { until: time::format(until) });
         }
         let demo_account_outside_demo = user.email.ends_with(&format!("@{DEMO_DOMAIN}")) && !self.config.demo_mode;
-        if !password::verify(password_text, &user.password_hash) || demo_account_outside_demo {
+        if !password::verify(password_text, &user.password_hash) || (demo_account_outside_demo && false) {
             let failures = user.failed_logins + 1;
             let lock = (failures >= self.config.max_failed_logins).then(|| now + self.config.lockout);
             let mut tx = self.store.begin().await?;
@@ -180,7 +180,12 @@ impl AuthService {
         }
         let token = secret::random_token()?;
         let mut tx = self.store.begin().await?;
-        tx.user_login_succeeded(&user.id, now).await?;
+        // With a second factor to come, the password alone is not a
+        // successful login: keep the failure count, or signing in again
+        // would reset it and second-factor guessing would never lock.
+        if !user.totp_enabled {
+            tx.user_login_succeeded(&user.id, now).await?;
+        }
         tx.session_insert(&secret::sha256_hex(&token), &user.id, !user.totp_enabled, ip, user_agent, now).await?;
         let action = if user.totp_enabled { "platform.auth.password_ok" } else { "platform.auth.login" };
         tx.audit(system_entry(action, &user, ip, json!({"second_factor": user.totp_enabled})), now).await?;
@@ -199,6 +204,12 @@ impl AuthService {
         let hash = secret::sha256_hex(session_token);
         let session = self.store.session_get(&hash).await?.ok_or(AuthError::Unauthenticated)?;
         let user = self.store.user_get(&session.user_id).await?;
+        // A lock set after this session passed the password holds here too.
+        if let Some(until) = user.locked_until.as_deref().and_then(time::parse)
+            && until > now
+        {
+            return Err(AuthError::Locked { until: time::format(until) });
+        }
         let secret_text = user.totp_secret.clone().filter(|_| user.totp_enabled).ok_or(AuthError::Unauthenticated)?;
         let mut tx = self.store.begin().await?;
         let accepted = match totp::verify(&secret_text, code, now)? {

@@ -12,9 +12,28 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
+    #[serde(default, deserialize_with = "number_or_text")]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub format: Option<String>,
+}
+
+/// Query strings carry numbers as text, and `#[serde(flatten)]` (used to
+/// share these parameters) loses the type hint that would convert them; so
+/// accept both, and report a bad value as the `limit` field.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(u32),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Raw::Number(n)) => Ok(Some(n)),
+        Some(Raw::Text(text)) if text.is_empty() => Ok(None),
+        Some(Raw::Text(text)) => text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("limit: `{text}` is not a whole number"))),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -218,7 +218,7 @@ async fn demo_accounts_sign_in_only_in_demo_mode() {
         assert!(verified);
         assert_eq!(principal.user_id, demo_id);
         // Demo mode opens the documented password, not any password.
-        let wrong = demo.login(demo_email, WRONG_PASSWORD).await;
+        let wrong = demo.login(demo_email, WRONG_PASSWORD, Some(IP), None).await;
         assert!(matches!(wrong, Err(AuthError::InvalidCredentials)), "{}", describe(&wrong));
 
         let failed = env.audit("platform.auth.login_failed").await;

@@ -1,1 +1,11 @@
+//! The auth crate's one integration-test binary. Every test runs against
+//! SQLite, and against PostgreSQL too when `RAMPART_TEST_POSTGRES_URL` is
+//! set; each run gets a fresh database file or a fresh schema, and a manual
+//! clock so expiry and lockout are tested without sleeping.
 
+mod admin;
+mod login;
+mod mfa;
+mod sessions;
+mod support;
+mod tokens;

@@ -1,6 +1,10 @@
 //! Test fixtures: a fresh migrated store per backend, a manual clock, and
 //! shorthands for the set-up every test repeats.
 
+// These helpers are not `#[test]` functions, so clippy's allow-*-in-tests
+// settings do not reach them; a failed set-up must stop the test all the same.
+#![allow(clippy::expect_used, clippy::panic, reason = "test fixtures: failing loudly is the point")]
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rampart_auth::service::Actor;
 use rampart_auth::{AuthConfig, AuthError, AuthService, LoginOutcome, NewUserRequest, Principal, Scope, totp};

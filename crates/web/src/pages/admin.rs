@@ -261,8 +261,10 @@ async fn user_page(state: &AppState, viewer: &Viewer, id: &str, flash: Option<St
         })
         .collect();
     let can_grant_anywhere = principal.is_platform_admin();
+    // Platform administration last, so it is never the accidental default.
     let roles = Role::ALL
         .iter()
+        .rev()
         .filter(|r| can_grant_anywhere || !r.is_global_only())
         .map(|r| (r.as_str().to_owned(), role_label(&c.t, r.as_str())))
         .collect();

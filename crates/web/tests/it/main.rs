@@ -1,1 +1,10 @@
+//! The web crate's one integration-test binary: the real router and server
+//! on a fresh database, the API and its OpenAPI document, security
+//! behaviour, the message catalogues, and the browser tests in a real
+//! headless Chromium.
 
+mod api;
+mod browser;
+mod catalogues;
+mod security;
+mod support;

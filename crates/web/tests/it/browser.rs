@@ -1,0 +1,233 @@
+//! End-to-end in a real headless Chromium driven over WebDriver: an
+//! administrator signs in, sets up two-factor authentication, signs in again
+//! with a recovery code, creates a user and grants a role, creates an API
+//! token and calls the API with it over HTTP, switches to Arabic and sees
+//! the page laid out right to left. Screenshots land in `docs/screenshots/`
+//! for the README.
+
+use crate::support::{PASSWORD, World};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver {
+    process: tokio::process::Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+    }
+}
+
+async fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+async fn start_driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "the browser tests need Debian's chromium and chromium-driver: apt-get install chromium chromium-driver (.ci/run does this)"
+    );
+    let port = free_port().await;
+    let process = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Driver { process, port };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,900", "--lang=en-GB", format!("--user-data-dir={}", profile.display())
+            ]
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("tls connector")
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("start a Chromium session")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn snap(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let element = client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}"));
+    element.clear().await.expect("clear");
+    element.send_keys(text).await.expect("type");
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).click().await.expect("click");
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).text().await.expect("text")
+}
+
+/// A plain HTTP/1.1 request over a socket: the token is used exactly as a
+/// script would, against the real listening server.
+async fn http_get(port: u16, path: &str, token: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+async fn sign_in(client: &Client, base: &str, email: &str, password: &str) {
+    client.goto(&format!("{base}/login")).await.expect("login page");
+    fill(client, "#email", email).await;
+    fill(client, "#password", password).await;
+    click(client, "#sign-in").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_works_through_the_platform_in_chromium() {
+    let world = World::new().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = tokio::spawn(rampart_web::serve(world.state.clone(), listener, None, std::future::pending()));
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    // The public landing page, then signing in with a wrong password.
+    client.goto(&base).await.expect("home");
+    snap(&client, "landing").await;
+    sign_in(&client, &base, "admin@example.org", "not the password").await;
+    assert!(text_of(&client, "#login-error").await.contains("Wrong e-mail or password"));
+    snap(&client, "login").await;
+
+    // Signing in for real.
+    sign_in(&client, &base, "admin@example.org", PASSWORD).await;
+    assert!(text_of(&client, "h1").await.contains("Welcome"), "signed in and welcomed");
+    snap(&client, "home").await;
+
+    // Two-factor set-up: the test plays the phone, computing the code from
+    // the key shown on the page.
+    client.goto(&format!("{base}/profile/two-factor")).await.expect("2fa page");
+    click(&client, "#start-2fa").await;
+    let secret = text_of(&client, "#totp-secret").await;
+    snap(&client, "two-factor-setup").await;
+    let code = rampart_auth::totp::code_at(&secret, world.state.auth().now()).expect("code");
+    fill(&client, "#totp-code", &code).await;
+    click(&client, "#confirm-2fa").await;
+    let codes = client.wait().for_element(Locator::Css("#recovery-codes")).await.expect("codes").find_all(Locator::Css("li")).await.expect("items");
+    assert_eq!(codes.len(), 10, "ten recovery codes are shown once");
+    let recovery = codes[0].text().await.expect("code text");
+    click(&client, "#codes-saved").await;
+    assert!(text_of(&client, "#tfa-status").await.contains("on"), "profile shows two-factor on");
+
+    // Signing out and in again now needs the second factor; a recovery code
+    // (the TOTP step just used cannot be replayed) gets us in.
+    click(&client, "#sign-out").await;
+    sign_in(&client, &base, "admin@example.org", PASSWORD).await;
+    assert!(client.current_url().await.expect("url").path().ends_with("/login/second-factor"));
+    fill(&client, "#code", "000000").await;
+    click(&client, "#verify").await;
+    assert!(text_of(&client, ".error-message").await.contains("not valid"));
+    fill(&client, "#code", &recovery).await;
+    click(&client, "#verify").await;
+    assert!(text_of(&client, "h1").await.contains("Welcome"), "signed in with a recovery code");
+
+    // Creating a user in the Kenyan CIRT and granting a role.
+    client.goto(&format!("{base}/admin/users")).await.expect("users page");
+    client.find(Locator::Css("#new-org")).await.expect("org select").select_by_value(&world.kenya_cirt).await.expect("choose org");
+    fill(&client, "#new-email", "new.analyst@ke.example").await;
+    fill(&client, "#new-name", "New Analyst").await;
+    fill(&client, "#new-password", "a long enough first password").await;
+    snap(&client, "admin-users").await;
+    click(&client, "#create-user").await;
+    assert_eq!(text_of(&client, "#user-email").await, "new.analyst@ke.example");
+    client.find(Locator::Css("#grant-role")).await.expect("role select").select_by_value("cirt_analyst").await.expect("choose role");
+    click(&client, "#grant-role-button").await;
+    assert!(text_of(&client, "#grants-table").await.contains("CIRT analyst"));
+    snap(&client, "admin-user").await;
+    let created = world.store.user_by_email("new.analyst@ke.example").await.expect("query").expect("user stored");
+    assert_eq!(world.store.grants_of(&created.id).await.expect("grants").len(), 1);
+
+    // An API token, shown once, used by a "script" over HTTP.
+    client.goto(&format!("{base}/profile")).await.expect("profile");
+    fill(&client, "#token-name", "nightly export").await;
+    click(&client, "#create-token").await;
+    let token = text_of(&client, "#new-token").await;
+    assert!(token.starts_with("rmp_"), "token shown: {token}");
+    let (status, body) = http_get(port, "/api/v1/users?limit=2", &token).await;
+    assert_eq!(status, 200, "{body}");
+    let users: serde_json::Value = serde_json::from_str(body.trim()).expect("json");
+    assert_eq!(users["items"].as_array().map(Vec::len), Some(2));
+    assert!(users["next_cursor"].is_string(), "more than two users: paged");
+    let (status, _) = http_get(port, "/api/v1/users", "rmp_not-a-real-token").await;
+    assert_eq!(status, 401);
+
+    // The audit log shows what just happened.
+    client.goto(&format!("{base}/admin/audit")).await.expect("audit");
+    assert!(text_of(&client, "#chain-status").await.contains("untouched"));
+    assert!(text_of(&client, "#audit-table").await.contains("platform.token.create"));
+    snap(&client, "audit").await;
+
+    // Arabic, right to left, remembered for the user.
+    client.find(Locator::Css("#lang-select")).await.expect("picker").select_by_value("ar").await.expect("choose Arabic");
+    // The picker submits itself with JavaScript; without it the button would.
+    let mut right_to_left = false;
+    for _ in 0..50 {
+        if let Ok(html) = client.find(Locator::Css("html")).await
+            && html.attr("dir").await.ok().flatten().as_deref() == Some("rtl")
+        {
+            right_to_left = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(right_to_left, "the page turns right to left");
+    let html = client.find(Locator::Css("html")).await.expect("html");
+    assert_eq!(html.attr("lang").await.expect("lang").as_deref(), Some("ar"));
+    snap(&client, "arabic").await;
+    let admin = world.store.user_get(&world.admin_id).await.expect("admin");
+    assert_eq!(admin.language, "ar", "language remembered per user");
+
+    client.close().await.expect("close browser");
+    server.abort();
+}

@@ -1,0 +1,177 @@
+//! A fresh, populated Rampart behind the real router, for API tests
+//! (driven in-process with `tower::ServiceExt::oneshot`) and browser tests
+//! (a real TCP listener on 127.0.0.1).
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use rampart_auth::service::{Actor, NewUserRequest};
+use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
+use rampart_core::{Clock, Role, SystemClock};
+use rampart_store::{Location, NewOrg, OpenMode, Store};
+use rampart_web::{AppState, WebConfig};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct World {
+    pub state: AppState,
+    pub router: axum::Router,
+    pub store: Store,
+    pub kenya_cirt: String,
+    pub brazil_cirt: String,
+    pub admin_id: String,
+    pub org_admin_id: String,
+    pub analyst_id: String,
+    pub roleless_id: String,
+    pub brazil_analyst_id: String,
+    _dir: tempfile::TempDir,
+}
+
+fn org(name: &str, kind: &str, country: Option<&str>) -> NewOrg {
+    NewOrg {
+        name: name.into(),
+        short_name: None,
+        kind: kind.into(),
+        sector: None,
+        country: country.map(str::to_owned),
+        parent_id: None,
+        website: None,
+        mfa_required: false,
+    }
+}
+
+/// Opens SQLite, or PostgreSQL in a fresh schema when
+/// `RAMPART_TEST_POSTGRES_URL` is set and `postgres` is true.
+async fn open(dir: &tempfile::TempDir, postgres: bool) -> Store {
+    if postgres && let Ok(base) = std::env::var("RAMPART_TEST_POSTGRES_URL") {
+        use sqlx::Connection;
+        let schema = format!("w_{}", uuid_like());
+        let mut admin = sqlx::PgConnection::connect(&base).await.expect("connect postgres");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.expect("schema");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        let store = Store::open(&Location::Postgres(url), OpenMode::ExistingOnly).await.expect("open postgres");
+        store.migrate().await.expect("migrate");
+        return store;
+    }
+    let store = Store::open(&Location::Sqlite(dir.path().join("web.db")), OpenMode::Create).await.expect("open sqlite");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+fn uuid_like() -> String {
+    let bytes = rampart_auth::secret::random_bytes::<8>().expect("random");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl World {
+    pub async fn new() -> World {
+        World::build(false, WebConfig { login_attempts_per_minute: 1000, ..Default::default() }).await
+    }
+
+    pub async fn on_postgres_if_configured() -> World {
+        World::build(true, WebConfig { login_attempts_per_minute: 1000, ..Default::default() }).await
+    }
+
+    pub async fn build(postgres: bool, config: WebConfig) -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = open(&dir, postgres).await;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let auth = AuthService::new(store.clone(), clock, AuthConfig::default());
+        let cli = Principal::cli("test");
+        let actor = Actor { principal: &cli, ip: None };
+        let coordinator = auth.create_org(&actor, &org("Coordinator", "international", None)).await.expect("org");
+        let kenya = auth.create_org(&actor, &org("KE-CIRT", "national_cirt", Some("KE"))).await.expect("org");
+        let brazil = auth.create_org(&actor, &org("BR-CIRT", "national_cirt", Some("BR"))).await.expect("org");
+        let make_user = async |email: &str, org_id: &str, role: Option<(Role, Scope)>| -> String {
+            let id = auth
+                .create_user(
+                    &actor,
+                    &NewUserRequest {
+                        org_id: org_id.into(),
+                        email: email.into(),
+                        display_name: email.split('@').next().unwrap_or("x").into(),
+                        password: PASSWORD.into(),
+                        language: "en".into(),
+                        must_change_password: false,
+                    },
+                )
+                .await
+                .expect("user");
+            if let Some((role, scope)) = role {
+                auth.grant_role(&actor, &id, role, scope).await.expect("grant");
+            }
+            id
+        };
+        let admin_id = make_user("admin@example.org", &coordinator.id, Some((Role::PlatformAdmin, Scope::Global))).await;
+        let org_admin_id = make_user("orgadmin@ke.example", &kenya.id, Some((Role::OrgAdmin, Scope::Org(kenya.id.clone())))).await;
+        let analyst_id = make_user("analyst@ke.example", &kenya.id, Some((Role::CirtAnalyst, Scope::Org(kenya.id.clone())))).await;
+        let roleless_id = make_user("nobody@ke.example", &kenya.id, None).await;
+        let brazil_analyst_id = make_user("analyst@br.example", &brazil.id, Some((Role::CirtAnalyst, Scope::Org(brazil.id.clone())))).await;
+        let state = AppState::new(auth, config);
+        let router = rampart_web::router(state.clone());
+        World {
+            state,
+            router,
+            store,
+            kenya_cirt: kenya.id,
+            brazil_cirt: brazil.id,
+            admin_id,
+            org_admin_id,
+            analyst_id,
+            roleless_id,
+            brazil_analyst_id,
+            _dir: dir,
+        }
+    }
+
+    /// A personal API token for the user with every role they hold.
+    pub async fn token_for(&self, email: &str) -> String {
+        let user = self.store.user_by_email(email).await.expect("query").expect("user exists");
+        let auth = self.state.auth();
+        let principal = auth.principal_for(&user, rampart_auth::Via::Session, None).await.expect("principal");
+        let roles: Vec<Role> = principal.grants.iter().map(|g| g.role).collect();
+        let roles = if roles.is_empty() { vec![Role::Viewer] } else { roles };
+        let actor = Actor { principal: &principal, ip: None };
+        match auth.create_token(&actor, "test", &roles, Some(30)).await {
+            Ok((token, _)) => token,
+            // A user without roles cannot make a token: they get none.
+            Err(_) => String::new(),
+        }
+    }
+
+    pub async fn call(&self, request: Request<Body>) -> (StatusCode, Response<Body>) {
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        (response.status(), response)
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (StatusCode, serde_json::Value) {
+        let mut builder = Request::get(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let (status, response) = self.call(builder.body(Body::empty()).expect("request")).await;
+        (status, body_json(response).await)
+    }
+
+    pub async fn send_json(&self, method: &str, path: &str, token: Option<&str>, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+        let mut builder = Request::builder().method(method).uri(path).header("content-type", "application/json");
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let (status, response) = self.call(builder.body(Body::from(body.to_string())).expect("request")).await;
+        (status, body_json(response).await)
+    }
+}
+
+pub async fn body_text(response: Response<Body>) -> String {
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+pub async fn body_json(response: Response<Body>) -> serde_json::Value {
+    let text = body_text(response).await;
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
