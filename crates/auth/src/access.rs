@@ -27,7 +27,9 @@ pub struct Grant {
 #[serde(rename_all = "snake_case")]
 pub enum Via {
     Session,
-    Token { token_id: String },
+    Token {
+        token_id: String,
+    },
     /// The command line, run by someone with access to the server.
     Cli,
 }
@@ -54,7 +56,10 @@ pub struct Principal {
 pub enum Target<'a> {
     /// Platform-wide settings and lists.
     Platform,
-    Org { id: &'a str, country: Option<&'a str> },
+    Org {
+        id: &'a str,
+        country: Option<&'a str>,
+    },
     Country(&'a str),
 }
 
@@ -142,8 +147,7 @@ pub fn can_see(viewer: Option<&Principal>, record: &Shareable<'_>) -> bool {
     if viewer.must_set_up_mfa || viewer.grants.is_empty() {
         return false;
     }
-    let member_of_owner_or_recipient =
-        viewer.org_id == record.owner_org || record.shared_with.iter().any(|org| *org == viewer.org_id);
+    let member_of_owner_or_recipient = viewer.org_id == record.owner_org || record.shared_with.iter().any(|org| *org == viewer.org_id);
     match record.tlp {
         Tlp::Clear => true,
         Tlp::Green => true,

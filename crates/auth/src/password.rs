@@ -2,9 +2,9 @@
 //! stored as PHC strings so the cost can rise later without a migration.
 
 use crate::AuthError;
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 
 pub const MIN_LENGTH: usize = 12;
 

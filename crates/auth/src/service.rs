@@ -150,7 +150,13 @@ impl AuthService {
 
     // ----- signing in -------------------------------------------------
 
-    pub async fn login(&self, email: &str, password_text: &str, ip: Option<&str>, user_agent: Option<&str>) -> Result<LoginOutcome, AuthError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password_text: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<LoginOutcome, AuthError> {
         let now = self.now();
         let Some(user) = self.store.user_by_email(email).await? else {
             password::verify_dummy(password_text);
@@ -162,7 +168,7 @@ impl AuthService {
             return Err(AuthError::Locked { until: time::format(until) });
         }
         let demo_account_outside_demo = user.email.ends_with(&format!("@{DEMO_DOMAIN}")) && !self.config.demo_mode;
-        if !password::verify(password_text, &user.password_hash) || (demo_account_outside_demo && false) {
+        if !password::verify(password_text, &user.password_hash) || demo_account_outside_demo {
             let failures = user.failed_logins + 1;
             let lock = (failures >= self.config.max_failed_logins).then(|| now + self.config.lockout);
             let mut tx = self.store.begin().await?;
@@ -199,7 +205,13 @@ impl AuthService {
 
     /// Completes a login with a TOTP code or a recovery code. The session
     /// gets a new id, so an id seen before the second factor is worthless.
-    pub async fn complete_second_factor(&self, session_token: &str, code: &str, ip: Option<&str>, user_agent: Option<&str>) -> Result<String, AuthError> {
+    pub async fn complete_second_factor(
+        &self,
+        session_token: &str,
+        code: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<String, AuthError> {
         let now = self.now();
         let hash = secret::sha256_hex(session_token);
         let session = self.store.session_get(&hash).await?.ok_or(AuthError::Unauthenticated)?;
@@ -214,10 +226,9 @@ impl AuthService {
         let mut tx = self.store.begin().await?;
         let accepted = match totp::verify(&secret_text, code, now)? {
             Some(step) => tx.user_advance_totp_step(&user.id, step).await?.then_some("totp"),
-            None => tx
-                .recovery_code_use(&user.id, &secret::sha256_hex(&secret::normalise_code(code)), now)
-                .await?
-                .then_some("recovery_code"),
+            None => {
+                tx.recovery_code_use(&user.id, &secret::sha256_hex(&secret::normalise_code(code)), now).await?.then_some("recovery_code")
+            }
         };
         let Some(method) = accepted else {
             let failures = user.failed_logins + 1;
@@ -357,10 +368,7 @@ impl AuthService {
         let now = self.now();
         let user_id = &actor.principal.user_id;
         let user = self.store.user_get(user_id).await?;
-        let secret_text = user.totp_secret.clone().ok_or(AuthError::Invalid {
-            field: "code",
-            message: "start the set-up first".into(),
-        })?;
+        let secret_text = user.totp_secret.clone().ok_or(AuthError::Invalid { field: "code", message: "start the set-up first".into() })?;
         let step = totp::verify(&secret_text, code, now)?.ok_or(AuthError::InvalidCode)?;
         let codes = (0..10).map(|_| secret::recovery_code()).collect::<Result<Vec<_>, _>>()?;
         let hashes: Vec<String> = codes.iter().map(|c| secret::sha256_hex(c)).collect();
@@ -466,7 +474,8 @@ impl AuthService {
         let mut tx = self.store.begin().await?;
         tx.user_set_password(user_id, &hash, must_change, self.now()).await?;
         tx.sessions_delete_for_user(user_id).await?;
-        tx.audit(actor.entry("platform.user.password_reset", "user", Some(user_id), json!({"must_change": must_change})), self.now()).await?;
+        tx.audit(actor.entry("platform.user.password_reset", "user", Some(user_id), json!({"must_change": must_change})), self.now())
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -494,8 +503,11 @@ impl AuthService {
         let mut tx = self.store.begin().await?;
         tx.user_set_disabled(user_id, disabled, self.now()).await?;
         let action = if disabled { "platform.user.disable" } else { "platform.user.enable" };
-        tx.audit(actor.entry(action, "user", Some(user_id), json!({"before": {"disabled": user.disabled}, "after": {"disabled": disabled}})), self.now())
-            .await?;
+        tx.audit(
+            actor.entry(action, "user", Some(user_id), json!({"before": {"disabled": user.disabled}, "after": {"disabled": disabled}})),
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -507,7 +519,8 @@ impl AuthService {
         let user_id = &actor.principal.user_id;
         let mut tx = self.store.begin().await?;
         tx.user_set_language(user_id, language, self.now()).await?;
-        tx.audit(actor.entry("platform.user.language", "user", Some(user_id), json!({"after": {"language": language}})), self.now()).await?;
+        tx.audit(actor.entry("platform.user.language", "user", Some(user_id), json!({"after": {"language": language}})), self.now())
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -559,11 +572,7 @@ impl AuthService {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let grant = tx.role_grant(user_id, role.as_str(), scope_org, scope_country, now).await?;
-        tx.audit(
-            actor.entry("platform.role.grant", "user", Some(user_id), json!({"after": {"role": role, "scope": scope}})),
-            now,
-        )
-        .await?;
+        tx.audit(actor.entry("platform.role.grant", "user", Some(user_id), json!({"after": {"role": role, "scope": scope}})), now).await?;
         tx.commit().await?;
         Ok(grant)
     }
@@ -584,7 +593,12 @@ impl AuthService {
         let mut tx = self.store.begin().await?;
         tx.role_revoke(grant_id).await?;
         tx.audit(
-            actor.entry("platform.role.revoke", "user", Some(&grant.user_id), json!({"before": {"role": grant.role, "scope_org_id": grant.scope_org_id, "scope_country": grant.scope_country}})),
+            actor.entry(
+                "platform.role.revoke",
+                "user",
+                Some(&grant.user_id),
+                json!({"before": {"role": grant.role, "scope_org_id": grant.scope_org_id, "scope_country": grant.scope_country}}),
+            ),
             now,
         )
         .await?;
@@ -596,7 +610,13 @@ impl AuthService {
 
     /// Creates a personal token limited to some of the user's roles; the
     /// returned text is shown once and never stored.
-    pub async fn create_token(&self, actor: &Actor<'_>, name: &str, roles: &[Role], valid_days: Option<u32>) -> Result<(String, ApiTokenRow), AuthError> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor<'_>,
+        name: &str,
+        roles: &[Role],
+        valid_days: Option<u32>,
+    ) -> Result<(String, ApiTokenRow), AuthError> {
         let principal = actor.principal;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -619,7 +639,12 @@ impl AuthService {
         let mut tx = self.store.begin().await?;
         let row = tx.token_insert(&principal.user_id, name, &prefix, &secret::sha256_hex(&token), &role_names, expires, now).await?;
         tx.audit(
-            actor.entry("platform.token.create", "api_token", Some(&row.id), json!({"after": {"name": name, "roles": role_names, "expires_at": row.expires_at}})),
+            actor.entry(
+                "platform.token.create",
+                "api_token",
+                Some(&row.id),
+                json!({"after": {"name": name, "roles": role_names, "expires_at": row.expires_at}}),
+            ),
             now,
         )
         .await?;
@@ -631,7 +656,9 @@ impl AuthService {
         let row = self.store.token_get(token_id).await?;
         if row.user_id != actor.principal.user_id {
             let owner = self.store.user_get(&row.user_id).await?;
-            self.require_user_manage(actor.principal, &owner).await.map_err(|_| AuthError::Store(StoreError::NotFound { entity: "api token" }))?;
+            self.require_user_manage(actor.principal, &owner)
+                .await
+                .map_err(|_| AuthError::Store(StoreError::NotFound { entity: "api token" }))?;
         }
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -651,7 +678,8 @@ impl AuthService {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(AuthError::Invalid { field: "name", message: "must be 1 to 200 characters".into() });
         }
-        let kind: OrgKind = org.kind.parse().map_err(|_| AuthError::Invalid { field: "kind", message: format!("unknown kind `{}`", org.kind) })?;
+        let kind: OrgKind =
+            org.kind.parse().map_err(|_| AuthError::Invalid { field: "kind", message: format!("unknown kind `{}`", org.kind) })?;
         if let Some(sector) = &org.sector {
             sector
                 .parse::<rampart_core::Sector>()
@@ -664,7 +692,9 @@ impl AuthService {
                     .ok_or_else(|| AuthError::Invalid { field: "country", message: format!("unknown country `{code}`") })?,
             ),
             None if kind == OrgKind::International => None,
-            None => return Err(AuthError::Invalid { field: "country", message: "required unless the organisation is international".into() }),
+            None => {
+                return Err(AuthError::Invalid { field: "country", message: "required unless the organisation is international".into() });
+            }
         };
         if let Some(parent) = &org.parent_id {
             self.org_target(parent).await.map_err(|_| AuthError::Invalid { field: "parent_id", message: "no such organisation".into() })?;
@@ -674,7 +704,12 @@ impl AuthService {
         let mut tx = self.store.begin().await?;
         let created = tx.org_insert(&clean, now).await?;
         tx.audit(
-            actor.entry("platform.org.create", "organisation", Some(&created.id), json!({"after": {"name": created.name, "kind": created.kind, "country": created.country}})),
+            actor.entry(
+                "platform.org.create",
+                "organisation",
+                Some(&created.id),
+                json!({"after": {"name": created.name, "kind": created.kind, "country": created.country}}),
+            ),
             now,
         )
         .await?;

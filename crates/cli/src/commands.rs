@@ -177,12 +177,18 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         login_attempts_per_minute: config.login_attempts_per_minute,
         demo_accounts: if args.demo { demo::accounts() } else { Vec::new() },
     };
-    let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|err| CliError::Other(format!("cannot listen on {}: {err}", config.bind)))?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|err| CliError::Other(format!("cannot listen on {}: {err}", config.bind)))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let address = listener.local_addr().map_err(|err| CliError::Other(err.to_string()))?;
     println!("Rampart is serving at {scheme}://{address}/  (database: {})", config.database.redacted());
     if args.demo {
-        println!("Demo mode: sign in as admin@{} with password {} (every demo account is listed on the sign-in page).", rampart_auth::service::DEMO_DOMAIN, demo::DEMO_PASSWORD);
+        println!(
+            "Demo mode: sign in as admin@{} with password {} (every demo account is listed on the sign-in page).",
+            rampart_auth::service::DEMO_DOMAIN,
+            demo::DEMO_PASSWORD
+        );
     }
     spawn_session_purge(auth.clone(), config);
     let state = rampart_web::AppState::new(auth, web_config);
@@ -310,8 +316,15 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), CliError> {
             } else {
                 for row in &rows {
                     let disabled = if row["disabled"].as_bool().unwrap_or(false) { " (disabled)" } else { "" };
-                    println!("{:<40} {:<28} {}{disabled}", row["email"].as_str().unwrap_or(""), row["display_name"].as_str().unwrap_or(""),
-                        row["roles"].as_array().map(|r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default());
+                    println!(
+                        "{:<40} {:<28} {}{disabled}",
+                        row["email"].as_str().unwrap_or(""),
+                        row["display_name"].as_str().unwrap_or(""),
+                        row["roles"]
+                            .as_array()
+                            .map(|r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(","))
+                            .unwrap_or_default()
+                    );
                 }
                 println!("{} users", rows.len());
             }
@@ -377,7 +390,10 @@ async fn org(config: &Config, command: OrgCommand) -> Result<(), CliError> {
                 None => None,
             };
             let created = auth
-                .create_org(&actor, &NewOrg { name, short_name: None, kind, sector, country, parent_id, website: None, mfa_required: false })
+                .create_org(
+                    &actor,
+                    &NewOrg { name, short_name: None, kind, sector, country, parent_id, website: None, mfa_required: false },
+                )
                 .await?;
             if json.json {
                 print_json(&json!(created));
@@ -409,4 +425,3 @@ async fn org(config: &Config, command: OrgCommand) -> Result<(), CliError> {
     }
     Ok(())
 }
-

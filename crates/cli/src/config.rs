@@ -170,7 +170,8 @@ impl RawConfig {
             return Err(bad("database.url", "only SQLite paths and postgres:// URLs are supported"));
         }
         let bind_text = self.server.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let bind: SocketAddr = bind_text.parse().map_err(|_| bad("server.bind", format!("`{bind_text}` is not an address:port like 127.0.0.1:8080")))?;
+        let bind: SocketAddr =
+            bind_text.parse().map_err(|_| bad("server.bind", format!("`{bind_text}` is not an address:port like 127.0.0.1:8080")))?;
         let tls = match (self.server.tls_certificate, self.server.tls_key) {
             (None, None) => None,
             (Some(_), None) => return Err(bad("server.tls_key", "is required when server.tls_certificate is set")),
@@ -211,8 +212,14 @@ impl RawConfig {
             lockout_minutes: ranged("auth.lockout_minutes", self.auth.lockout_minutes, 15, 1, 1440)?,
             session_idle_minutes: ranged("auth.session_idle_minutes", self.auth.session_idle_minutes, 120, 5, 1440)?,
             session_absolute_hours: ranged("auth.session_absolute_hours", self.auth.session_absolute_hours, 12, 1, 720)?,
-            login_attempts_per_minute: u32::try_from(ranged("auth.login_attempts_per_minute", self.auth.login_attempts_per_minute, 10, 1, 10_000)?)
-                .unwrap_or(10),
+            login_attempts_per_minute: u32::try_from(ranged(
+                "auth.login_attempts_per_minute",
+                self.auth.login_attempts_per_minute,
+                10,
+                1,
+                10_000,
+            )?)
+            .unwrap_or(10),
             log_format,
             log_level,
         })
@@ -251,9 +258,15 @@ mod tests {
     fn bad_values_name_their_key() {
         let cases: Vec<(RawConfig, &str)> = vec![
             (RawConfig { server: RawServer { bind: Some("localhost".into()), ..Default::default() }, ..Default::default() }, "server.bind"),
-            (RawConfig { auth: RawAuth { max_failed_logins: Some(0), ..Default::default() }, ..Default::default() }, "auth.max_failed_logins"),
+            (
+                RawConfig { auth: RawAuth { max_failed_logins: Some(0), ..Default::default() }, ..Default::default() },
+                "auth.max_failed_logins",
+            ),
             (RawConfig { log: RawLog { format: Some("xml".into()), ..Default::default() }, ..Default::default() }, "log.format"),
-            (RawConfig { server: RawServer { tls_certificate: Some("/nope.pem".into()), ..Default::default() }, ..Default::default() }, "server.tls_key"),
+            (
+                RawConfig { server: RawServer { tls_certificate: Some("/nope.pem".into()), ..Default::default() }, ..Default::default() },
+                "server.tls_key",
+            ),
             (RawConfig { database: RawDatabase { url: Some("mysql://x".into()) }, ..Default::default() }, "database.url"),
         ];
         for (raw, key) in cases {

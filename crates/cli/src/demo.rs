@@ -68,10 +68,7 @@ const USERS: [(Role, &str, &str, &str, DemoScope); 14] = [
 
 /// The accounts to list on the login page: (role, e-mail, password).
 pub fn accounts() -> Vec<(String, String, String)> {
-    USERS
-        .iter()
-        .map(|(role, local, ..)| (role.as_str().to_owned(), format!("{local}@{DEMO_DOMAIN}"), DEMO_PASSWORD.to_owned()))
-        .collect()
+    USERS.iter().map(|(role, local, ..)| (role.as_str().to_owned(), format!("{local}@{DEMO_DOMAIN}"), DEMO_PASSWORD.to_owned())).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +121,15 @@ pub async fn seed(auth: &AuthService) -> Result<bool, DemoError> {
         for (country, name) in CIRTS {
             let id = &org_ids[name];
             let local = country.to_ascii_lowercase();
-            tx.contact_insert(id, "incident reports", Some("Duty officer"), &format!("incident@cirt.{local}.example"), Some("+000 000 0000"), now).await?;
+            tx.contact_insert(
+                id,
+                "incident reports",
+                Some("Duty officer"),
+                &format!("incident@cirt.{local}.example"),
+                Some("+000 000 0000"),
+                now,
+            )
+            .await?;
             tx.contact_insert(id, "general", None, &format!("info@cirt.{local}.example"), None, now).await?;
         }
         tx.setting_put("demo.contacts", "seeded", now).await?;
@@ -147,7 +152,13 @@ pub async fn seed(auth: &AuthService) -> Result<bool, DemoError> {
     for (role, local, name, org_name, scope) in &USERS {
         let org_id = org_ids[*org_name].clone();
         let email = format!("{local}@{DEMO_DOMAIN}");
-        let language = if *local == "reviewer" { "fr" } else if *local == "editor" { "ar" } else { "en" };
+        let language = if *local == "reviewer" {
+            "fr"
+        } else if *local == "editor" {
+            "ar"
+        } else {
+            "en"
+        };
         let user_id = auth
             .create_user(
                 &actor,

@@ -17,14 +17,8 @@ pub enum ItuRegion {
 }
 
 impl ItuRegion {
-    pub const ALL: [ItuRegion; 6] = [
-        ItuRegion::Africa,
-        ItuRegion::Americas,
-        ItuRegion::ArabStates,
-        ItuRegion::AsiaPacific,
-        ItuRegion::Cis,
-        ItuRegion::Europe,
-    ];
+    pub const ALL: [ItuRegion; 6] =
+        [ItuRegion::Africa, ItuRegion::Americas, ItuRegion::ArabStates, ItuRegion::AsiaPacific, ItuRegion::Cis, ItuRegion::Europe];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -149,10 +143,7 @@ mod tests {
     #[test]
     fn bad_rows_are_named_by_line() {
         let bad = "alpha2,alpha3,numeric,name,region\nKE,KEN,404,Kenya,africa\nfr,FRA,250,France,europe\n";
-        assert_eq!(
-            parse_countries(bad),
-            Err(CoreError::CountryData { line: 3, message: "alpha2 `fr` is not two capital letters".into() })
-        );
+        assert_eq!(parse_countries(bad), Err(CoreError::CountryData { line: 3, message: "alpha2 `fr` is not two capital letters".into() }));
         let bad_region = "alpha2,alpha3,numeric,name,region\nKE,KEN,404,Kenya,mars\n";
         assert!(matches!(parse_countries(bad_region), Err(CoreError::CountryData { line: 2, .. })));
     }

@@ -87,9 +87,6 @@ mod tests {
         for sector in Sector::ALL {
             assert_eq!(sector.as_str().parse::<Sector>(), Ok(*sector));
         }
-        assert_eq!(
-            "bakery".parse::<OrgKind>(),
-            Err(CoreError::UnknownValue { field: "kind", value: "bakery".into() })
-        );
+        assert_eq!("bakery".parse::<OrgKind>(), Err(CoreError::UnknownValue { field: "kind", value: "bakery".into() }));
     }
 }

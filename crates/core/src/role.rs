@@ -72,16 +72,7 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::PlatformAdmin => &[
-                DirectoryRead,
-                OrgCreate,
-                OrgManage,
-                UserRead,
-                UserManage,
-                RoleGrant,
-                AuditRead,
-                SettingsManage,
-            ],
+            Role::PlatformAdmin => &[DirectoryRead, OrgCreate, OrgManage, UserRead, UserManage, RoleGrant, AuditRead, SettingsManage],
             Role::OrgAdmin => &[DirectoryRead, OrgManage, UserRead, UserManage, RoleGrant, AuditRead],
             Role::CirtManager
             | Role::CirtAnalyst
@@ -150,8 +141,7 @@ mod tests {
 
     #[test]
     fn only_admins_manage_users() {
-        let managers: Vec<Role> =
-            Role::ALL.into_iter().filter(|role| role.permissions().contains(&Permission::UserManage)).collect();
+        let managers: Vec<Role> = Role::ALL.into_iter().filter(|role| role.permissions().contains(&Permission::UserManage)).collect();
         assert_eq!(managers, vec![Role::PlatformAdmin, Role::OrgAdmin]);
     }
 }

@@ -100,10 +100,9 @@ impl std::fmt::Display for ChainProblem {
             ChainProblem::Broken { seq } => {
                 write!(f, "entry {seq} does not follow the entry before it: entries were inserted or reordered")
             }
-            ChainProblem::Truncated { expected_last, found_last } => write!(
-                f,
-                "the log ends at entry {found_last} but its head records {expected_last}: the last entries were deleted"
-            ),
+            ChainProblem::Truncated { expected_last, found_last } => {
+                write!(f, "the log ends at entry {found_last} but its head records {expected_last}: the last entries were deleted")
+            }
         }
     }
 }
@@ -140,9 +139,7 @@ impl WriteTx {
     /// update takes a row lock on PostgreSQL, so concurrent writers append
     /// one after another and never fork the chain.
     pub async fn audit(&mut self, entry: AuditEntry, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(self.conn())
-            .await?;
+        let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(self.conn()).await?;
         let seq: i64 = head.try_get("seq")?;
         let prev_hash: String = head.try_get("hash")?;
         let mut record = AuditRecord {

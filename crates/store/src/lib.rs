@@ -129,11 +129,7 @@ impl Store {
 
     async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
+        let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
         Ok(Store { backend: Backend::Postgres, read: pool.clone(), write: pool })
     }
 
@@ -154,9 +150,7 @@ impl Store {
     }
 
     async fn applied_migrations(&self) -> Result<usize, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.read)
-            .await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.read).await?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
 

@@ -125,18 +125,16 @@ impl WriteTx {
         now: DateTime<Utc>,
     ) -> Result<Contact, StoreError> {
         let id = new_id(now).to_string();
-        sqlx::query(
-            "INSERT INTO org_contacts (id, org_id, role, name, email, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id.clone())
-        .bind(org_id.to_owned())
-        .bind(role.to_owned())
-        .bind(name.map(str::to_owned))
-        .bind(email.to_owned())
-        .bind(phone.map(str::to_owned))
-        .bind(time::format(now))
-        .execute(self.conn())
-        .await?;
+        sqlx::query("INSERT INTO org_contacts (id, org_id, role, name, email, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id.clone())
+            .bind(org_id.to_owned())
+            .bind(role.to_owned())
+            .bind(name.map(str::to_owned))
+            .bind(email.to_owned())
+            .bind(phone.map(str::to_owned))
+            .bind(time::format(now))
+            .execute(self.conn())
+            .await?;
         Ok(Contact {
             id,
             org_id: org_id.to_owned(),

@@ -57,12 +57,11 @@ impl WriteTx {
 
 impl Store {
     pub async fn session_get(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id_hash, user_id, created_at, last_seen_at, mfa_verified, ip, user_agent FROM sessions WHERE id_hash = $1",
-        )
-        .bind(id_hash.to_owned())
-        .fetch_optional(self.reader())
-        .await?;
+        let row =
+            sqlx::query("SELECT id_hash, user_id, created_at, last_seen_at, mfa_verified, ip, user_agent FROM sessions WHERE id_hash = $1")
+                .bind(id_hash.to_owned())
+                .fetch_optional(self.reader())
+                .await?;
         row.map(|row| {
             Ok(SessionRow {
                 id_hash: row.try_get("id_hash")?,

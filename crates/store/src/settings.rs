@@ -19,9 +19,6 @@ impl WriteTx {
 
 impl Store {
     pub async fn setting_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(key.to_owned())
-            .fetch_optional(self.reader())
-            .await?)
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key.to_owned()).fetch_optional(self.reader()).await?)
     }
 }

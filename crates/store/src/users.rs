@@ -108,7 +108,13 @@ impl WriteTx {
         Ok(id)
     }
 
-    async fn user_update(&mut self, sql: &'static str, user_id: &str, now: DateTime<Utc>, bind: Vec<Option<String>>) -> Result<(), StoreError> {
+    async fn user_update(
+        &mut self,
+        sql: &'static str,
+        user_id: &str,
+        now: DateTime<Utc>,
+        bind: Vec<Option<String>>,
+    ) -> Result<(), StoreError> {
         let mut query = sqlx::query(sql).bind(user_id.to_owned()).bind(time::format(now));
         for value in bind {
             query = query.bind(value);
@@ -150,7 +156,12 @@ impl WriteTx {
 
     /// Records a failed login; `lock_until` is set when the caller decided
     /// the account must be locked.
-    pub async fn user_login_failed(&mut self, user_id: &str, lock_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn user_login_failed(
+        &mut self,
+        user_id: &str,
+        lock_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.user_update(
             "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE($3, locked_until), updated_at = $2 WHERE id = $1",
             user_id,
@@ -181,7 +192,13 @@ impl WriteTx {
         .await
     }
 
-    pub async fn user_enable_totp(&mut self, user_id: &str, step: i64, code_hashes: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn user_enable_totp(
+        &mut self,
+        user_id: &str,
+        step: i64,
+        code_hashes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.user_update(
             "UPDATE users SET totp_enabled = 1, totp_last_step = CAST($3 AS BIGINT), updated_at = $2 WHERE id = $1",
             user_id,
@@ -215,13 +232,11 @@ impl WriteTx {
     /// Accepts a TOTP time step only if it is newer than the last one used,
     /// so a code cannot be replayed within its window.
     pub async fn user_advance_totp_step(&mut self, user_id: &str, step: i64) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
-        )
-        .bind(user_id.to_owned())
-        .bind(step)
-        .execute(self.conn())
-        .await?;
+        let result = sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
+            .bind(user_id.to_owned())
+            .bind(step)
+            .execute(self.conn())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -246,17 +261,15 @@ impl WriteTx {
     ) -> Result<RoleGrantRow, StoreError> {
         let id = new_id(now).to_string();
         let at = time::format(now);
-        sqlx::query(
-            "INSERT INTO role_grants (id, user_id, role, scope_org_id, scope_country, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id.clone())
-        .bind(user_id.to_owned())
-        .bind(role.to_owned())
-        .bind(scope_org_id.map(str::to_owned))
-        .bind(scope_country.map(str::to_owned))
-        .bind(at.clone())
-        .execute(self.conn())
-        .await?;
+        sqlx::query("INSERT INTO role_grants (id, user_id, role, scope_org_id, scope_country, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id.clone())
+            .bind(user_id.to_owned())
+            .bind(role.to_owned())
+            .bind(scope_org_id.map(str::to_owned))
+            .bind(scope_country.map(str::to_owned))
+            .bind(at.clone())
+            .execute(self.conn())
+            .await?;
         Ok(RoleGrantRow {
             id,
             user_id: user_id.to_owned(),

@@ -124,10 +124,9 @@ impl IntoResponse for ApiError {
         let body = json!({"error": {"code": err.code(), "message": err.public_message(), "field": err.field()}});
         let mut response = (err.status(), Json(body)).into_response();
         if matches!(err, WebError::Unauthenticated) {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"rampart\""),
-            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"rampart\""));
         }
         response
     }

@@ -76,10 +76,7 @@ pub fn negotiate(accept_language: &str) -> Option<&'static str> {
         .filter_map(|part| {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next()?.trim();
-            let quality = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
+            let quality = pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
             Some((quality, tag))
         })
         .collect();

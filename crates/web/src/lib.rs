@@ -20,8 +20,8 @@ mod viewer;
 
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
-use rampart_auth::ratelimit::RateLimiter;
 use rampart_auth::AuthService;
+use rampart_auth::ratelimit::RateLimiter;
 use rampart_store::Store;
 use std::sync::Arc;
 

@@ -32,7 +32,9 @@ fn number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<O
         None => Ok(None),
         Some(Raw::Number(n)) => Ok(Some(n)),
         Some(Raw::Text(text)) if text.is_empty() => Ok(None),
-        Some(Raw::Text(text)) => text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("limit: `{text}` is not a whole number"))),
+        Some(Raw::Text(text)) => {
+            text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("limit: `{text}` is not a whole number")))
+        }
     }
 }
 

@@ -61,9 +61,7 @@ pub async fn serve(
     let app = router(state);
     match tls {
         None => {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await?;
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await?;
             Ok(())
         }
         Some(config) => {

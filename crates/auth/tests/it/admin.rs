@@ -28,7 +28,10 @@ async fn an_org_admin_manages_their_own_org_only() {
 
         // Roles: home-org roles to home-org members.
         let viewer = env.auth.grant_role(&actor(&admin), &member, Role::Viewer, Scope::Org(home.id.clone())).await.unwrap();
-        assert_eq!((viewer.role.as_str(), viewer.scope_org_id.as_deref(), viewer.scope_country.as_deref()), ("viewer", Some(home.id.as_str()), None));
+        assert_eq!(
+            (viewer.role.as_str(), viewer.scope_org_id.as_deref(), viewer.scope_country.as_deref()),
+            ("viewer", Some(home.id.as_str()), None)
+        );
         env.auth.grant_role(&actor(&admin), &member, Role::OrgAdmin, Scope::Org(home.id.clone())).await.unwrap();
 
         let refused: [(&str, Role, Scope, &str); 7] = [
@@ -85,7 +88,9 @@ async fn an_org_admin_manages_their_own_org_only() {
         env.auth.revoke_role(&actor(&admin), &viewer.id).await.unwrap();
         assert_eq!(env.store.grants_of(&member).await.unwrap().len(), 1);
 
-        let by_admin = |records: Vec<rampart_store::AuditRecord>| records.into_iter().filter(|r| r.actor_id.as_deref() == Some(admin_id.as_str())).count();
+        let by_admin = |records: Vec<rampart_store::AuditRecord>| {
+            records.into_iter().filter(|r| r.actor_id.as_deref() == Some(admin_id.as_str())).count()
+        };
         assert_eq!(by_admin(env.audit("platform.user.create").await), 1);
         assert_eq!(by_admin(env.audit("platform.role.grant").await), 2);
         assert_eq!(by_admin(env.audit("platform.role.revoke").await), 1);

@@ -21,7 +21,8 @@ async fn a_token_carries_only_the_roles_chosen_and_is_stored_as_a_hash() {
         let me = env.principal(&env.sign_in(EMAIL).await).await;
         assert_eq!(me.grants.len(), 3);
 
-        let (token, row) = env.auth.create_token(&actor(&me), "  ci pipeline ", &[Role::GciReviewer, Role::Viewer], Some(30)).await.unwrap();
+        let (token, row) =
+            env.auth.create_token(&actor(&me), "  ci pipeline ", &[Role::GciReviewer, Role::Viewer], Some(30)).await.unwrap();
         assert!(token.starts_with(TOKEN_PREFIX), "{token}");
         assert_eq!(token.len(), TOKEN_PREFIX.len() + 43);
         assert_eq!(row.name, "ci pipeline");
@@ -82,7 +83,11 @@ async fn a_token_request_outside_the_rules_is_refused_and_stores_nothing() {
         ];
         for (name, roles, days, field) in cases {
             let outcome = env.auth.create_token(&actor(&me), name, roles, days).await;
-            assert!(matches!(&outcome, Err(AuthError::Invalid { field: f, .. }) if *f == field), "{field}: {:?}", outcome.map(|(_, row)| row));
+            assert!(
+                matches!(&outcome, Err(AuthError::Invalid { field: f, .. }) if *f == field),
+                "{field}: {:?}",
+                outcome.map(|(_, row)| row)
+            );
         }
         assert!(env.store.tokens_of(&id).await.unwrap().is_empty());
         assert!(env.audit("platform.token.create").await.is_empty());

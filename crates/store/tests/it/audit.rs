@@ -5,9 +5,12 @@ use rampart_store::{AuditFilter, ChainProblem, PageRequest, Store};
 async fn append(store: &Store, count: i64) {
     for i in 1..=count {
         let mut tx = store.begin().await.unwrap();
-        tx.audit(entry(&format!("test.thing.{}", if i % 2 == 0 { "update" } else { "create" }), &i.to_string()), t0() + Duration::seconds(i))
-            .await
-            .unwrap();
+        tx.audit(
+            entry(&format!("test.thing.{}", if i % 2 == 0 { "update" } else { "create" }), &i.to_string()),
+            t0() + Duration::seconds(i),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
 }
@@ -27,10 +30,8 @@ async fn an_untouched_chain_verifies() {
         let page = store.audit_list(&AuditFilter::default(), &PageRequest::first(3)).await.unwrap();
         let seqs: Vec<i64> = page.items.iter().map(|r| r.seq).collect();
         assert_eq!(seqs, [5, 4, 3], "newest first");
-        let rest = store
-            .audit_list(&AuditFilter::default(), &PageRequest::with_cursor(3, page.next_cursor.as_deref()).unwrap())
-            .await
-            .unwrap();
+        let rest =
+            store.audit_list(&AuditFilter::default(), &PageRequest::with_cursor(3, page.next_cursor.as_deref()).unwrap()).await.unwrap();
         assert_eq!(rest.items.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 1]);
         let updates = store
             .audit_list(&AuditFilter { action_prefix: Some("test.thing.update".into()), ..Default::default() }, &PageRequest::first(10))
@@ -91,7 +92,8 @@ async fn an_inserted_entry_is_caught() {
         // Make room after entry 1 and forge an entry that claims to follow it.
         store.execute_raw_for_tests("UPDATE audit_log SET seq = seq + 10 WHERE seq >= 2").await.unwrap();
         store.execute_raw_for_tests("UPDATE audit_log SET seq = seq - 9 WHERE seq >= 12").await.unwrap();
-        let first_hash = store.audit_list(&AuditFilter::default(), &PageRequest::first(10)).await.unwrap().items.last().unwrap().hash.clone();
+        let first_hash =
+            store.audit_list(&AuditFilter::default(), &PageRequest::first(10)).await.unwrap().items.last().unwrap().hash.clone();
         store
             .execute_raw_for_tests(&format!(
                 "INSERT INTO audit_log (seq, at, actor_label, action, entity_type, summary, prev_hash, hash) \

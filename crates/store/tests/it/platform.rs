@@ -53,28 +53,19 @@ async fn organisations_page_filter_and_refuse_duplicate_names() {
         let names: Vec<_> = first.items.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["Alpha Net", "Beta Bank"]);
         let cursor = first.next_cursor.clone().expect("more pages");
-        let second = store
-            .org_list(&OrgFilter::default(), &PageRequest::with_cursor(2, Some(&cursor)).unwrap())
-            .await
-            .unwrap();
+        let second = store.org_list(&OrgFilter::default(), &PageRequest::with_cursor(2, Some(&cursor)).unwrap()).await.unwrap();
         let names: Vec<_> = second.items.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["Delta ISP", "Gamma Power"]);
-        let last = store
-            .org_list(&OrgFilter::default(), &PageRequest::with_cursor(2, second.next_cursor.as_deref()).unwrap())
-            .await
-            .unwrap();
+        let last =
+            store.org_list(&OrgFilter::default(), &PageRequest::with_cursor(2, second.next_cursor.as_deref()).unwrap()).await.unwrap();
         assert_eq!(last.items.len(), 1);
         assert_eq!(last.next_cursor, None);
 
-        let kenyan = store
-            .org_list(&OrgFilter { country: Some("KE".into()), ..Default::default() }, &PageRequest::first(50))
-            .await
-            .unwrap();
+        let kenyan =
+            store.org_list(&OrgFilter { country: Some("KE".into()), ..Default::default() }, &PageRequest::first(50)).await.unwrap();
         assert_eq!(kenyan.items.len(), 3);
-        let search = store
-            .org_list(&OrgFilter { name_contains: Some("BANK".into()), ..Default::default() }, &PageRequest::first(50))
-            .await
-            .unwrap();
+        let search =
+            store.org_list(&OrgFilter { name_contains: Some("BANK".into()), ..Default::default() }, &PageRequest::first(50)).await.unwrap();
         assert_eq!(search.items.len(), 1);
 
         let mut tx = store.begin().await.unwrap();
@@ -135,10 +126,7 @@ async fn users_grants_sessions_and_tokens() {
         tx.role_revoke(&grant.id).await.unwrap();
         tx.user_login_failed(&user_id, Some(t0() + Duration::minutes(15)), t0()).await.unwrap();
         tx.session_insert("hash-1", &user_id, false, Some("127.0.0.1"), Some("test"), t0()).await.unwrap();
-        let token = tx
-            .token_insert(&user_id, "ci", "rmp_abcd", "tokenhash", &["gci_reviewer".into()], None, t0())
-            .await
-            .unwrap();
+        let token = tx.token_insert(&user_id, "ci", "rmp_abcd", "tokenhash", &["gci_reviewer".into()], None, t0()).await.unwrap();
         tx.audit(entry("test.user.update", &user_id), t0()).await.unwrap();
         tx.commit().await.unwrap();
 
@@ -163,7 +151,8 @@ async fn users_grants_sessions_and_tokens() {
         assert!(store.user_get(&user_id).await.unwrap().disabled);
         assert!(store.token_get(&token.id).await.unwrap().revoked_at.is_some());
 
-        let page = store.user_list(&UserFilter { org_id: Some(acme.id.clone()), ..Default::default() }, &PageRequest::first(10)).await.unwrap();
+        let page =
+            store.user_list(&UserFilter { org_id: Some(acme.id.clone()), ..Default::default() }, &PageRequest::first(10)).await.unwrap();
         assert_eq!(page.items.len(), 1);
     })
     .await;

@@ -4,10 +4,10 @@
 
 use super::directory::url_encode;
 use super::{Ctx, flash_text, render, role_label};
+use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::listing::{self, Format, ListParams};
 use crate::viewer::Viewer;
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -239,7 +239,13 @@ async fn visible_user(state: &AppState, principal: &Principal, id: &str) -> Resu
     Ok(user)
 }
 
-async fn user_page(state: &AppState, viewer: &Viewer, id: &str, flash: Option<String>, error: Option<WebError>) -> Result<Response, PageError> {
+async fn user_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    flash: Option<String>,
+    error: Option<WebError>,
+) -> Result<Response, PageError> {
     let principal = require_permission(viewer, Permission::UserRead)?;
     let user = visible_user(state, principal, id).await?;
     let org = state.store().org_get(&user.org_id).await?;
@@ -287,14 +293,25 @@ async fn user_page(state: &AppState, viewer: &Viewer, id: &str, flash: Option<St
     Ok(response)
 }
 
-async fn user_detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Query(query): Query<DoneQuery>) -> Result<Response, PageError> {
+async fn user_detail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
     let t = state.catalogues().for_lang(viewer.lang);
     user_page(&state, &viewer, &id, flash_text(&t, query.done.as_deref()), None).await
 }
 
 /// Runs an admin action on a user and re-renders their page with either
 /// the flash message or the error, so mistakes are shown in place.
-async fn after_action(state: &AppState, viewer: &Viewer, id: &str, result: Result<(), AuthError>, done: &str) -> Result<Response, PageError> {
+async fn after_action(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    result: Result<(), AuthError>,
+    done: &str,
+) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done={done}")).into_response()),
         Err(err @ (AuthError::Invalid { .. } | AuthError::Store(rampart_store::StoreError::Conflict { .. }))) => {
@@ -310,7 +327,12 @@ struct StatusForm {
     disabled: String,
 }
 
-async fn set_status(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<StatusForm>) -> Result<Response, PageError> {
+async fn set_status(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let principal = require_permission(&viewer, Permission::UserRead)?;
     visible_user(&state, principal, &id).await?;
@@ -325,7 +347,12 @@ struct ResetForm {
     password: String,
 }
 
-async fn reset_password(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<ResetForm>) -> Result<Response, PageError> {
+async fn reset_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let principal = require_permission(&viewer, Permission::UserRead)?;
     visible_user(&state, principal, &id).await?;
@@ -342,7 +369,12 @@ struct GrantForm {
     country: Option<String>,
 }
 
-async fn grant(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<GrantForm>) -> Result<Response, PageError> {
+async fn grant(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<GrantForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let principal = require_permission(&viewer, Permission::UserRead)?;
     let user = visible_user(&state, principal, &id).await?;
@@ -363,7 +395,12 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn revoke(State(state): State<AppState>, viewer: Viewer, Path((id, grant_id)): Path<(String, String)>, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn revoke(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, grant_id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let principal = require_permission(&viewer, Permission::UserRead)?;
     visible_user(&state, principal, &id).await?;
@@ -376,7 +413,12 @@ async fn revoke(State(state): State<AppState>, viewer: Viewer, Path((id, grant_i
     after_action(&state, &viewer, &id, result, "platform.users.revoked").await
 }
 
-async fn disable_two_factor(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn disable_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let principal = require_permission(&viewer, Permission::UserRead)?;
     visible_user(&state, principal, &id).await?;
@@ -403,7 +445,8 @@ async fn new_org_page(state: &AppState, viewer: &Viewer, error: Option<WebError>
         return Err(PageError(WebError::Forbidden));
     }
     let c = Ctx::new(state, viewer, "platform.orgs.create", "orgs");
-    let kinds = OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), c.t.get(&format!("platform.org_kinds.{}", k.as_str())).to_owned())).collect();
+    let kinds =
+        OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), c.t.get(&format!("platform.org_kinds.{}", k.as_str())).to_owned())).collect();
     let sectors = Sector::ALL.iter().map(|s| s.as_str().to_owned()).collect();
     let countries = country::all().iter().map(|c| (c.alpha2.clone(), c.name.clone())).collect();
     let mut response = render(&NewOrgPage { error: error.as_ref().map(WebError::public_message), c, kinds, sectors, countries })?;
@@ -456,7 +499,12 @@ struct MfaForm {
     required: String,
 }
 
-async fn org_mfa(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<MfaForm>) -> Result<Response, PageError> {
+async fn org_mfa(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<MfaForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require()?;
     let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;

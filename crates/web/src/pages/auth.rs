@@ -58,7 +58,12 @@ fn session_cookie(state: &AppState, token: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&cookies::set(cookies::SESSION, token, state.config().secure_cookies, None)).ok()
 }
 
-async fn login(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, PageError> {
+async fn login(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let t = state.catalogues().for_lang(viewer.lang);
     let ip_key = viewer.ip.clone().unwrap_or_default();
@@ -123,7 +128,12 @@ struct CodeForm {
     csrf: String,
 }
 
-async fn second_factor(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Form(form): Form<CodeForm>) -> Result<Response, PageError> {
+async fn second_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let Some(session) = viewer.session_token.clone().filter(|_| viewer.second_factor_pending) else {
         return Ok(Redirect::to("/login").into_response());

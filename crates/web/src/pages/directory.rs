@@ -1,15 +1,15 @@
 //! Countries and the organisation directory.
 
 use super::{Ctx, flash_text, render};
+use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::listing::{self, Format, ListParams};
 use crate::viewer::Viewer;
-use crate::AppState;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use rampart_core::country::{self, ItuRegion};
 use rampart_core::{OrgKind, Permission};
 use rampart_store::orgs::OrgFilter;
@@ -56,7 +56,9 @@ pub fn filter_countries(region: Option<&str>, query: Option<&str>) -> Result<Vec
         .iter()
         .filter(|c| region.is_none_or(|r| c.region == r))
         .filter(|c| {
-            needle.as_ref().is_none_or(|n| c.name.to_lowercase().contains(n) || c.alpha2.eq_ignore_ascii_case(n) || c.alpha3.eq_ignore_ascii_case(n))
+            needle
+                .as_ref()
+                .is_none_or(|n| c.name.to_lowercase().contains(n) || c.alpha2.eq_ignore_ascii_case(n) || c.alpha3.eq_ignore_ascii_case(n))
         })
         .collect())
 }
@@ -83,10 +85,8 @@ async fn countries(State(state): State<AppState>, viewer: Viewer, Query(query): 
             region: c.t.get(&format!("platform.regions.{}", country.region.as_str())).to_owned(),
         })
         .collect();
-    let regions = ItuRegion::ALL
-        .iter()
-        .map(|r| (r.as_str().to_owned(), c.t.get(&format!("platform.regions.{}", r.as_str())).to_owned()))
-        .collect();
+    let regions =
+        ItuRegion::ALL.iter().map(|r| (r.as_str().to_owned(), c.t.get(&format!("platform.regions.{}", r.as_str())).to_owned())).collect();
     let region = query.region.clone().unwrap_or_default();
     let q = query.q.clone().unwrap_or_default();
     let export_query = format!("region={}&q={}", url_encode(&region), url_encode(&q));
@@ -137,11 +137,17 @@ struct OrgsPage {
 /// Parses the organisation filters shared by the page and the API.
 pub fn org_filter(country: Option<&str>, kind: Option<&str>, q: Option<&str>) -> Result<OrgFilter, WebError> {
     let country = match country.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(code) => Some(country::find(code).map(|c| c.alpha2.clone()).ok_or_else(|| WebError::invalid("country", format!("unknown country `{code}`")))?),
+        Some(code) => Some(
+            country::find(code)
+                .map(|c| c.alpha2.clone())
+                .ok_or_else(|| WebError::invalid("country", format!("unknown country `{code}`")))?,
+        ),
         None => None,
     };
     let kind = match kind.map(str::trim).filter(|k| !k.is_empty()) {
-        Some(text) => Some(text.parse::<OrgKind>().map_err(|_| WebError::invalid("kind", format!("unknown kind `{text}`")))?.as_str().to_owned()),
+        Some(text) => {
+            Some(text.parse::<OrgKind>().map_err(|_| WebError::invalid("kind", format!("unknown kind `{text}`")))?.as_str().to_owned())
+        }
         None => None,
     };
     Ok(OrgFilter { country, kind, name_contains: q.map(str::to_owned).filter(|q| !q.trim().is_empty()) })
@@ -175,15 +181,11 @@ async fn orgs(State(state): State<AppState>, viewer: Viewer, Query(query): Query
             id: org.id.clone(),
             name: org.name.clone(),
             kind: c.t.get(&format!("platform.org_kinds.{}", org.kind)).to_owned(),
-            country: org
-                .country
-                .as_deref()
-                .and_then(country::find)
-                .map(|c| c.name.clone())
-                .unwrap_or_else(|| international.clone()),
+            country: org.country.as_deref().and_then(country::find).map(|c| c.name.clone()).unwrap_or_else(|| international.clone()),
         })
         .collect();
-    let kinds = OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), c.t.get(&format!("platform.org_kinds.{}", k.as_str())).to_owned())).collect();
+    let kinds =
+        OrgKind::ALL.iter().map(|k| (k.as_str().to_owned(), c.t.get(&format!("platform.org_kinds.{}", k.as_str())).to_owned())).collect();
     let base = format!(
         "country={}&kind={}&q={}",
         url_encode(query.country.as_deref().unwrap_or("")),
@@ -233,6 +235,11 @@ async fn org_detail(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let mut c = Ctx::new(&state, &viewer, "platform.orgs.title", "orgs");
     c.title = org.name.clone();
     let kind = c.t.get(&format!("platform.org_kinds.{}", org.kind)).to_owned();
-    let country = org.country.as_deref().and_then(country::find).map(|c| c.name.clone()).unwrap_or_else(|| c.t.get("platform.orgs.international").to_owned());
+    let country = org
+        .country
+        .as_deref()
+        .and_then(country::find)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| c.t.get("platform.orgs.international").to_owned());
     render(&OrgPage { c, org, kind, country, contacts, can_manage })
 }

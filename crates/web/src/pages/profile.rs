@@ -2,9 +2,9 @@
 //! two-factor authentication and API tokens.
 
 use super::{Ctx, describe_grant, flash_text, render, role_label};
+use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::viewer::Viewer;
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -128,9 +128,7 @@ async fn change_password(State(state): State<AppState>, viewer: Viewer, Form(for
     let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
     match state.auth().change_own_password(&actor, &form.current_password, &form.new_password).await {
         Ok(()) => Ok(Redirect::to("/profile?done=platform.profile.password_changed").into_response()),
-        Err(AuthError::Invalid { field, message }) => {
-            profile_page(&state, &viewer, None, Some(WebError::invalid(field, message))).await
-        }
+        Err(AuthError::Invalid { field, message }) => profile_page(&state, &viewer, None, Some(WebError::invalid(field, message))).await,
         Err(err) => Err(err.into()),
     }
 }
@@ -147,7 +145,12 @@ struct TwoFactorPage {
     recovery_codes: Vec<String>,
 }
 
-async fn two_factor_view(state: &AppState, viewer: &Viewer, error: Option<String>, recovery_codes: Vec<String>) -> Result<Response, PageError> {
+async fn two_factor_view(
+    state: &AppState,
+    viewer: &Viewer,
+    error: Option<String>,
+    recovery_codes: Vec<String>,
+) -> Result<Response, PageError> {
     let principal = signed_in(viewer)?;
     let pending = if recovery_codes.is_empty() { state.auth().pending_totp(&principal.user_id).await? } else { None };
     let c = Ctx::new(state, viewer, "platform.two_factor.title", "profile");
@@ -226,7 +229,11 @@ struct TokenCreatedPage {
     token: String,
 }
 
-async fn create_token(State(state): State<AppState>, viewer: Viewer, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     viewer.check_csrf(field("csrf"))?;
     viewer.require()?;
@@ -247,7 +254,12 @@ async fn create_token(State(state): State<AppState>, viewer: Viewer, Form(fields
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require()?;
     let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;

@@ -1,1 +1,634 @@
-// filled in below
+//! The REST API under `/api/v1`, driven in-process through the real router:
+//! the OpenAPI document against the route catalogue, authentication on every
+//! operation, role and scope checks, paging, validation and the audit trail.
+
+use crate::support::{World, body_json, body_text};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+/// A real-looking id that names nothing.
+fn unknown_id(w: &World) -> String {
+    rampart_core::new_id(w.state.auth().now()).to_string()
+}
+
+/// Every `$ref` string anywhere in `value`.
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "$ref" {
+                    out.push(inner.as_str().expect("$ref is a string").to_owned());
+                } else {
+                    collect_refs(inner, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, out)),
+        _ => {}
+    }
+}
+
+/// `/api/v1/users/{id}/roles/{grant_id}` with every parameter replaced by `id`.
+fn fill_path(template: &str, id: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').expect("closing brace") + open;
+        out.push_str(&rest[..open]);
+        out.push_str(id);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn request(w: &World, method: &str, uri: &str, authorization: Option<String>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(value) = authorization {
+        builder = builder.header(header::AUTHORIZATION, value);
+    }
+    let body = match body {
+        Some(json) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let (status, response) = w.call(builder.body(body).expect("request")).await;
+    (status, body_json(response).await)
+}
+
+fn error_field(body: &Value) -> &Value {
+    &body["error"]["field"]
+}
+
+#[tokio::test]
+async fn openapi_document_matches_the_catalogue_and_every_operation_requires_authentication() {
+    let w = World::new().await;
+    let (status, doc) = w.get_json("/api/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc, rampart_web::api::openapi_document());
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Every reference resolves to a schema.
+    let schemas = doc["components"]["schemas"].as_object().expect("components.schemas");
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20, "the document uses references: {refs:?}");
+    for reference in &refs {
+        let name = reference.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {reference}"));
+        assert!(schemas.contains_key(name), "$ref {reference} names no schema");
+    }
+
+    // Exactly the catalogue's routes, each with a unique id and a 401.
+    let catalogue = rampart_web::api::catalogue();
+    let mut operation_ids = HashSet::new();
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(operation_ids.insert(id.to_owned()), "operationId {id} is used twice");
+            assert_eq!(
+                operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/Error",
+                "{method} {path} documents its 401"
+            );
+            operations.push((method.clone(), path.clone()));
+        }
+    }
+    assert_eq!(operations.len(), catalogue.len());
+    for route in &catalogue {
+        let operation = &doc["paths"][format!("/api/v1{}", route.path)][route.method];
+        assert_eq!(operation["operationId"], route.operation_id, "{} {} is documented", route.method, route.path);
+        assert!(operation["responses"][route.success_status.to_string()].is_object(), "{} {}", route.method, route.path);
+    }
+
+    // Nobody gets anything without a valid credential: not anonymously, not
+    // with a made-up token, on every documented operation.
+    let id = unknown_id(&w);
+    let credentials = [None, Some("Bearer rmp_not-a-real-token".to_owned()), Some("Bearer not-even-a-prefix".to_owned())];
+    for (method, path) in &operations {
+        let uri = fill_path(path, &id);
+        for credential in &credentials {
+            let body = (method == "post").then(|| json!({}));
+            let (status, body) = request(&w, &method.to_uppercase(), &uri, credential.clone(), body).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} with {credential:?}");
+            assert_eq!(
+                body,
+                json!({"error": {"code": "unauthenticated", "message": "authentication required", "field": null}}),
+                "{method} {uri}"
+            );
+        }
+    }
+    // The 401 tells clients how to authenticate.
+    let (_, response) = w.call(Request::get("/api/v1/me").body(Body::empty()).expect("request")).await;
+    assert_eq!(response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()), Some("Bearer realm=\"rampart\""));
+}
+
+#[tokio::test]
+async fn an_analyst_is_refused_administrator_routes() {
+    let w = World::new().await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let forbidden = json!({"error": {"code": "forbidden", "message": "you do not have permission to do this", "field": null}});
+    for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/audit/verify"] {
+        let (status, body) = w.get_json(path, Some(&analyst)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "GET {path}");
+        assert_eq!(body, forbidden, "GET {path}");
+    }
+    let before = w.store.org_count().await.expect("count");
+    let (status, body) = w
+        .send_json("POST", "/api/v1/organisations", Some(&analyst), json!({"name": "Rogue CIRT", "kind": "national_cirt", "country": "KE"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, forbidden);
+    assert_eq!(w.store.org_count().await.expect("count"), before);
+    let (status, body) = w
+        .send_json(
+            "POST",
+            "/api/v1/users",
+            Some(&analyst),
+            json!({"org_id": w.kenya_cirt, "email": "new@ke.example", "display_name": "New", "password": "a long enough passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, forbidden);
+    // The same analyst may read the directory.
+    let (status, _) = w.get_json("/api/v1/organisations", Some(&analyst)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn countries_list_filter_export_and_lookup() {
+    let w = World::new().await;
+    let token = w.token_for("analyst@ke.example").await;
+
+    let (status, all) = w.get_json("/api/v1/countries", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = all["items"].as_array().expect("items");
+    assert_eq!(items.len(), 194);
+    assert_eq!(all["next_cursor"], Value::Null);
+    let kenya = items.iter().find(|c| c["alpha2"] == "KE").expect("Kenya is listed");
+    assert_eq!(kenya, &json!({"alpha2": "KE", "alpha3": "KEN", "numeric": "404", "name": "Kenya", "region": "africa"}));
+
+    let (status, cis) = w.get_json("/api/v1/countries?region=cis", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let cis = cis["items"].as_array().expect("items");
+    assert_eq!(cis.len(), 9);
+    assert!(cis.iter().all(|c| c["region"] == "cis"));
+
+    let (status, found) = w.get_json("/api/v1/countries?q=kenya", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
+
+    let (status, response) = w
+        .call(Request::get("/api/v1/countries?format=csv").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).expect("request"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(content_type.starts_with("text/csv"), "content type {content_type}");
+    let csv = body_text(response).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.first(), Some(&"alpha2,alpha3,numeric,name,region"));
+    assert_eq!(lines.len(), 195);
+    assert!(lines.contains(&"KE,KEN,404,Kenya,africa"));
+
+    let (status, body) = w.get_json("/api/v1/countries?region=mars", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "invalid");
+    assert_eq!(error_field(&body), "region");
+    let (status, body) = w.get_json("/api/v1/countries?format=xml", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body), "format");
+
+    for code in ["KEN", "KE", "ke", "404"] {
+        let (status, country) = w.get_json(&format!("/api/v1/countries/{code}"), Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{code}");
+        assert_eq!(country["alpha2"], "KE", "{code}");
+    }
+    let (status, body) = w.get_json("/api/v1/countries/ZZ", Some(&token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": {"code": "not_found", "message": "country not found", "field": null}}));
+}
+
+/// Walks the directory one organisation at a time.
+async fn organisations_page_by_cursor(w: &World) {
+    let token = w.token_for("analyst@ke.example").await;
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => "/api/v1/organisations?limit=1".to_owned(),
+            Some(cursor) => format!("/api/v1/organisations?limit=1&cursor={cursor}"),
+        };
+        let (status, page) = w.get_json(&path, Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        let items = page["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "{path}");
+        names.push(items[0]["name"].as_str().expect("name").to_owned());
+        assert!(names.len() <= 3, "paging does not end: {names:?}");
+        match &page["next_cursor"] {
+            Value::Null => break,
+            Value::String(next) => cursor = Some(next.clone()),
+            other => panic!("next_cursor {other}"),
+        }
+    }
+    assert_eq!(names, ["BR-CIRT", "Coordinator", "KE-CIRT"]);
+
+    let (status, page) = w.get_json("/api/v1/organisations", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    let (status, page) = w.get_json("/api/v1/organisations?country=KEN", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], w.kenya_cirt.as_str());
+    let (status, page) = w.get_json("/api/v1/organisations?kind=national_cirt", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+
+    let (status, org) = w.get_json(&format!("/api/v1/organisations/{}", w.brazil_cirt), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((org["name"].as_str(), org["country"].as_str()), (Some("BR-CIRT"), Some("BR")));
+    let (status, _) = w.get_json(&format!("/api/v1/organisations/{}", unknown_id(w)), Some(&token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // "!!!" is not base64; "YWJj" is base64 for "abc", which is not a cursor
+    // this list ever handed out.
+    for bad in ["!!!", "YWJj"] {
+        let (status, body) = w.get_json(&format!("/api/v1/organisations?limit=1&cursor={bad}"), Some(&token)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "cursor {bad}: {body}");
+        assert_eq!(error_field(&body), "cursor", "cursor {bad}");
+    }
+    for bad in ["0", "501"] {
+        let (status, body) = w.get_json(&format!("/api/v1/organisations?limit={bad}"), Some(&token)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "limit {bad}: {body}");
+        assert_eq!(error_field(&body), "limit", "limit {bad}");
+    }
+    let (status, body) = w.get_json("/api/v1/organisations?country=XX", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body), "country");
+}
+
+#[tokio::test]
+async fn organisations_page_by_cursor_on_sqlite() {
+    organisations_page_by_cursor(&World::new().await).await;
+}
+
+#[tokio::test]
+async fn organisations_page_by_cursor_on_postgres_when_configured() {
+    organisations_page_by_cursor(&World::on_postgres_if_configured().await).await;
+}
+
+#[tokio::test]
+async fn a_non_numeric_limit_is_a_json_error_naming_the_field() {
+    let w = World::new().await;
+    let token = w.token_for("analyst@ke.example").await;
+    let (status, body) = w.get_json("/api/v1/organisations?limit=ten", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_field(&body), "limit");
+}
+
+/// Creating organisations: success, conflicts and validation, with nothing
+/// written by a refused request.
+async fn organisations_are_created_and_validated(w: &World) {
+    let admin = w.token_for("admin@example.org").await;
+    let (status, created) = w
+        .send_json("POST", "/api/v1/organisations", Some(&admin), json!({"name": "UG-CIRT", "kind": "national_cirt", "country": "uga"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!((created["name"].as_str(), created["kind"].as_str(), created["country"].as_str()), (Some("UG-CIRT"), Some("national_cirt"), Some("UG")));
+    let id = created["id"].as_str().expect("id");
+    let (status, fetched) = w.get_json(&format!("/api/v1/organisations/{id}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetched, created);
+    assert_eq!(w.store.org_count().await.expect("count"), 4);
+
+    let refused = [
+        (json!({"name": "UG-CIRT", "kind": "national_cirt", "country": "UG"}), StatusCode::CONFLICT, "conflict", "name"),
+        (json!({"name": "KE-CIRT", "kind": "regulator", "country": "KE"}), StatusCode::CONFLICT, "conflict", "name"),
+        (json!({"name": "Atlantis CIRT", "kind": "national_cirt", "country": "XX"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "country"),
+        (json!({"name": "No Country CIRT", "kind": "national_cirt"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "country"),
+        (json!({"name": "Bakery", "kind": "bakery", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "kind"),
+        (json!({"name": "Kindless", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "kind"),
+        (json!({"kind": "national_cirt", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "name"),
+        (json!({"name": "  ", "kind": "national_cirt", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "name"),
+        (json!({"name": "Sectorless", "kind": "sector_cirt", "country": "KE", "sector": "bakeries"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "sector"),
+        (json!({"name": "Orphan", "kind": "isp", "country": "KE", "parent_id": unknown_id(w)}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "parent_id"),
+    ];
+    for (body, expected_status, code, field) in refused {
+        let (status, answer) = w.send_json("POST", "/api/v1/organisations", Some(&admin), body.clone()).await;
+        assert_eq!(status, expected_status, "{body} → {answer}");
+        assert_eq!(answer["error"]["code"], code, "{body}");
+        assert_eq!(error_field(&answer), field, "{body}");
+    }
+
+    // A body that is not JSON at all.
+    let (status, response) = w
+        .call(
+            Request::post("/api/v1/organisations")
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{\"name\": \"Broken\", \"kind\": "))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let answer = body_json(response).await;
+    assert_eq!(answer["error"]["code"], "invalid");
+    assert_eq!(error_field(&answer), "body");
+
+    assert_eq!(w.store.org_count().await.expect("count"), 4, "no refused request wrote anything");
+    let (_, list) = w.get_json("/api/v1/organisations", Some(&admin)).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test]
+async fn organisations_are_created_and_validated_on_sqlite() {
+    organisations_are_created_and_validated(&World::new().await).await;
+}
+
+#[tokio::test]
+async fn organisations_are_created_and_validated_on_postgres_when_configured() {
+    organisations_are_created_and_validated(&World::on_postgres_if_configured().await).await;
+}
+
+#[tokio::test]
+async fn a_field_of_the_wrong_type_is_named() {
+    let w = World::new().await;
+    let admin = w.token_for("admin@example.org").await;
+    let (status, answer) =
+        w.send_json("POST", "/api/v1/organisations", Some(&admin), json!({"name": 42, "kind": "national_cirt", "country": "KE"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&answer), "name", "{answer}");
+}
+
+#[tokio::test]
+async fn users_are_listed_and_managed_within_scope() {
+    let w = World::new().await;
+    let admin = w.token_for("admin@example.org").await;
+    let org_admin = w.token_for("orgadmin@ke.example").await;
+    let analyst = w.token_for("analyst@ke.example").await;
+
+    let emails = |page: &Value| -> Vec<String> {
+        page["items"].as_array().expect("items").iter().map(|u| u["email"].as_str().expect("email").to_owned()).collect()
+    };
+    let (status, page) = w.get_json("/api/v1/users", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        emails(&page),
+        ["admin@example.org", "analyst@br.example", "analyst@ke.example", "nobody@ke.example", "orgadmin@ke.example"]
+    );
+    let (status, page) = w.get_json("/api/v1/users", Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(emails(&page), ["analyst@ke.example", "nobody@ke.example", "orgadmin@ke.example"]);
+    assert!(page["items"].as_array().expect("items").iter().all(|u| u["org_id"] == w.kenya_cirt.as_str()));
+    let (status, body) = w.get_json(&format!("/api/v1/users?org_id={}", w.brazil_cirt), Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, page) = w.get_json(&format!("/api/v1/users?org_id={}", w.brazil_cirt), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(emails(&page), ["analyst@br.example"]);
+
+    // Outside an administrator's scope a user does not exist.
+    let (status, body) = w.get_json(&format!("/api/v1/users/{}", w.brazil_analyst_id), Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": {"code": "not_found", "message": "user not found", "field": null}}));
+    let (status, unknown) = w.get_json(&format!("/api/v1/users/{}", unknown_id(&w)), Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown, body, "a hidden user and a missing one look the same");
+    let (status, user) = w.get_json(&format!("/api/v1/users/{}", w.analyst_id), Some(&analyst)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["email"], "analyst@ke.example");
+    assert_eq!(user["roles"].as_array().map(Vec::len), Some(1));
+    assert_eq!(user["roles"][0]["role"], "cirt_analyst");
+    assert!(user.get("password_hash").is_none() && !user.to_string().contains("argon2"), "no password hash in {user}");
+    let (status, _) = w.get_json(&format!("/api/v1/users/{}", w.org_admin_id), Some(&analyst)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an analyst does not see colleagues");
+    let (status, user) = w.get_json(&format!("/api/v1/users/{}", w.analyst_id), Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["id"], w.analyst_id.as_str());
+
+    // Creating users: only in the administrator's own organisation.
+    let new_user = |org_id: &str, email: &str, password: &str| {
+        json!({"org_id": org_id, "email": email, "display_name": "New Colleague", "password": password})
+    };
+    let before = w.store.user_count().await.expect("count");
+    let (status, body) =
+        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.brazil_cirt, "intruder@br.example", "a long enough passphrase")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    let (status, body) =
+        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "short@ke.example", "too short")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body), "password");
+    let (status, body) =
+        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "not-an-email", "a long enough passphrase")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body), "email");
+    let (status, body) =
+        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "analyst@ke.example", "a long enough passphrase")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(error_field(&body), "email");
+    assert_eq!(w.store.user_count().await.expect("count"), before, "refused requests wrote nothing");
+    let (status, created) =
+        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "New@KE.example", "a long enough passphrase")).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["email"], "new@ke.example");
+    assert_eq!(created["org_id"], w.kenya_cirt.as_str());
+    assert_eq!(created["roles"], json!([]));
+    let new_id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(w.store.user_count().await.expect("count"), before + 1);
+
+    // Roles: an org admin cannot make a platform administrator.
+    let (status, body) =
+        w.send_json("POST", &format!("/api/v1/users/{new_id}/roles"), Some(&org_admin), json!({"role": "platform_admin", "scope": "global"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = w
+        .send_json("POST", &format!("/api/v1/users/{}/roles", w.brazil_analyst_id), Some(&org_admin), json!({"role": "viewer", "scope": "org"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) =
+        w.send_json("POST", &format!("/api/v1/users/{new_id}/roles"), Some(&org_admin), json!({"role": "wizard", "scope": "org"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body), "role");
+    let (status, grant) =
+        w.send_json("POST", &format!("/api/v1/users/{new_id}/roles"), Some(&org_admin), json!({"role": "viewer", "scope": "org"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{grant}");
+    assert_eq!((grant["role"].as_str(), grant["scope_org_id"].as_str()), (Some("viewer"), Some(w.kenya_cirt.as_str())));
+
+    // A platform administrator grants a country-scoped role and takes it back.
+    let (status, grant) = w
+        .send_json(
+            "POST",
+            &format!("/api/v1/users/{}/roles", w.analyst_id),
+            Some(&admin),
+            json!({"role": "gci_reviewer", "scope": "country", "country": "ke"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{grant}");
+    assert_eq!((grant["role"].as_str(), grant["scope_country"].as_str()), (Some("gci_reviewer"), Some("KE")));
+    assert_eq!(grant["scope_org_id"], Value::Null);
+    let grant_id = grant["id"].as_str().expect("id").to_owned();
+    let (_, user) = w.get_json(&format!("/api/v1/users/{}", w.analyst_id), Some(&admin)).await;
+    assert!(user["roles"].as_array().expect("roles").iter().any(|g| g["id"] == grant_id.as_str()));
+    // Not through another user's path.
+    let (status, _) = request(&w, "DELETE", &format!("/api/v1/users/{new_id}/roles/{grant_id}"), Some(format!("Bearer {admin}")), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Not by the org admin: country scope is platform business.
+    let (status, _) =
+        request(&w, "DELETE", &format!("/api/v1/users/{}/roles/{grant_id}", w.analyst_id), Some(format!("Bearer {org_admin}")), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) =
+        request(&w, "DELETE", &format!("/api/v1/users/{}/roles/{grant_id}", w.analyst_id), Some(format!("Bearer {admin}")), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, user) = w.get_json(&format!("/api/v1/users/{}", w.analyst_id), Some(&admin)).await;
+    assert_eq!(user["roles"].as_array().map(Vec::len), Some(1));
+    assert_eq!(user["roles"][0]["role"], "cirt_analyst");
+    let (status, _) =
+        request(&w, "DELETE", &format!("/api/v1/users/{}/roles/{grant_id}", w.analyst_id), Some(format!("Bearer {admin}")), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a revoked grant is gone");
+}
+
+#[tokio::test]
+async fn tokens_are_created_used_and_revoked() {
+    let w = World::new().await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let (status, created) = w
+        .send_json("POST", "/api/v1/tokens", Some(&analyst), json!({"name": "feed reader", "roles": ["cirt_analyst"], "valid_days": 7}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token = created["token"].as_str().expect("token").to_owned();
+    assert!(token.starts_with("rmp_"));
+    let details = &created["details"];
+    assert_eq!(details["name"], "feed reader");
+    assert_eq!(details["roles"], json!(["cirt_analyst"]));
+    assert_eq!(details["revoked_at"], Value::Null);
+    assert!(token.starts_with(details["prefix"].as_str().expect("prefix")));
+    assert!(!details.to_string().contains(&token), "the secret is shown once, outside the details");
+    let token_id = details["id"].as_str().expect("id").to_owned();
+
+    let (status, me) = w.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user_id"], w.analyst_id.as_str());
+    assert_eq!(me["email"], "analyst@ke.example");
+    assert_eq!(me["via"], json!({"token": {"token_id": token_id}}));
+    assert_eq!(me["grants"].as_array().map(Vec::len), Some(1));
+
+    // The same token as the password of HTTP Basic, for TAXII clients.
+    let basic = format!("Basic {}", data_encoding::BASE64.encode(format!("x:{token}").as_bytes()));
+    let (status, me) = request(&w, "GET", "/api/v1/me", Some(basic.clone()), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user_id"], w.analyst_id.as_str());
+    let wrong_basic = format!("Basic {}", data_encoding::BASE64.encode(b"x:rmp_wrong"));
+    let (status, _) = request(&w, "GET", "/api/v1/me", Some(wrong_basic), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, listed) = w.get_json("/api/v1/tokens", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = listed["items"].as_array().expect("items").iter().filter_map(|t| t["id"].as_str()).collect();
+    assert!(ids.contains(&token_id.as_str()));
+    assert!(!listed.to_string().contains(&token), "listing never shows secrets");
+
+    // Only roles the caller holds, and only real ones.
+    for roles in [json!(["platform_admin"]), json!(["org_admin"]), json!(["wizard"]), json!([])] {
+        let (status, body) = w.send_json("POST", "/api/v1/tokens", Some(&analyst), json!({"name": "escalate", "roles": roles})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{roles}: {body}");
+        assert_eq!(error_field(&body), "roles", "{roles}");
+    }
+    let (status, body) =
+        w.send_json("POST", "/api/v1/tokens", Some(&analyst), json!({"name": "forever", "roles": ["cirt_analyst"], "valid_days": 0})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&body), "valid_days");
+
+    // Someone else cannot revoke it, nor learn that it exists.
+    let brazil = w.token_for("analyst@br.example").await;
+    let (status, _) = request(&w, "DELETE", &format!("/api/v1/tokens/{token_id}"), Some(format!("Bearer {brazil}")), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = w.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = request(&w, "DELETE", &format!("/api/v1/tokens/{token_id}"), Some(format!("Bearer {analyst}")), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = w.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    let (status, _) = request(&w, "GET", "/api/v1/me", Some(basic), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The token that revoked it still works.
+    let (status, _) = w.get_json("/api/v1/me", Some(&analyst)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_audit_trail_records_api_changes_and_is_scoped() {
+    let w = World::new().await;
+    let admin = w.token_for("admin@example.org").await;
+    let org_admin = w.token_for("orgadmin@ke.example").await;
+    let (status, created) = w
+        .send_json(
+            "POST",
+            "/api/v1/users",
+            Some(&org_admin),
+            json!({"org_id": w.kenya_cirt, "email": "audited@ke.example", "display_name": "Audited", "password": "a long enough passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let new_id = created["id"].as_str().expect("id").to_owned();
+    let (status, _) = w
+        .send_json("POST", "/api/v1/organisations", Some(&admin), json!({"name": "Regional Hub", "kind": "international"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, report) = w.get_json("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["problem"], Value::Null, "{report}");
+    // 3 organisations, 5 users and 4 grants at set-up, 2 tokens, and the two
+    // changes above.
+    assert_eq!(report["entries"], 16, "{report}");
+
+    let (status, page) = w.get_json("/api/v1/audit?action=platform.user.create&limit=500", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 6, "five set-up users and one from the API");
+    assert!(items.iter().all(|e| e["action"] == "platform.user.create"));
+    let newest = &items[0];
+    assert_eq!(newest["entity_id"], new_id.as_str(), "newest first");
+    assert_eq!(newest["actor_id"], w.org_admin_id.as_str());
+    assert_eq!(newest["actor_org_id"], w.kenya_cirt.as_str());
+    assert!(newest["actor_label"].as_str().expect("label").starts_with("orgadmin@ke.example (token "));
+    let seqs: Vec<i64> = items.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert!(seqs.windows(2).all(|pair| pair[0] > pair[1]), "newest first: {seqs:?}");
+
+    let (status, page) = w.get_json(&format!("/api/v1/audit?entity_id={new_id}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+
+    // Paging the audit log by cursor, and refusing a forged cursor.
+    let (status, first) = w.get_json("/api/v1/audit?limit=2", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let cursor = first["next_cursor"].as_str().expect("more than two entries").to_owned();
+    let (status, second) = w.get_json(&format!("/api/v1/audit?limit=2&cursor={cursor}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(second["items"][0]["seq"].as_i64() < first["items"][1]["seq"].as_i64());
+    let (status, body) = w.get_json("/api/v1/audit?cursor=YWJj", Some(&admin)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_field(&body), "cursor");
+
+    // The platform administrator sees everyone's entries; the org admin
+    // only those of KE-CIRT's people.
+    let (_, everything) = w.get_json("/api/v1/audit?limit=500", Some(&admin)).await;
+    let everything = everything["items"].as_array().expect("items").clone();
+    assert!(everything.iter().any(|e| e["actor_org_id"] != w.kenya_cirt.as_str()));
+    let (status, scoped) = w.get_json("/api/v1/audit?limit=500", Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let scoped = scoped["items"].as_array().expect("items");
+    assert!(!scoped.is_empty());
+    assert!(scoped.iter().all(|e| e["actor_org_id"] == w.kenya_cirt.as_str()), "{scoped:?}");
+    let expected = everything.iter().filter(|e| e["actor_org_id"] == w.kenya_cirt.as_str()).count();
+    assert_eq!(scoped.len(), expected);
+    let (status, _) = w.get_json("/api/v1/audit/verify", Some(&org_admin)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -175,3 +175,65 @@ pub async fn body_json(response: Response<Body>) -> serde_json::Value {
     let text = body_text(response).await;
     serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
 }
+
+/// The `Set-Cookie` values of a response.
+pub fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response.headers().get_all(axum::http::header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+}
+
+/// The value a response sets for the cookie `name`, if it sets one.
+pub fn set_cookie_value(response: &Response<Body>, name: &str) -> Option<String> {
+    set_cookies(response).iter().find_map(|cookie| {
+        let (pair, _) = cookie.split_once(';').unwrap_or((cookie, ""));
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim().to_owned())
+    })
+}
+
+/// A browser's cookies after signing in through the login form.
+pub struct Session {
+    pub session: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// The `Cookie` header a browser would send.
+    pub fn cookie(&self) -> String {
+        format!("rampart_session={}; rampart_csrf={}", self.session, self.csrf)
+    }
+}
+
+impl World {
+    /// The CSRF token a fresh visitor gets from GET /login, as the cookie sets it.
+    pub async fn fresh_csrf(&self) -> String {
+        let (status, response) = self.call(Request::get("/login").body(Body::empty()).expect("request")).await;
+        assert_eq!(status, StatusCode::OK);
+        set_cookie_value(&response, "rampart_csrf").expect("GET /login sets rampart_csrf")
+    }
+
+    /// A form POST (`application/x-www-form-urlencoded`) with a `Cookie` header.
+    pub async fn post_form(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> (StatusCode, Response<Body>) {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let request = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", cookie)
+            .body(Body::from(body))
+            .expect("request");
+        self.call(request).await
+    }
+
+    /// A GET with a `Cookie` header.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> (StatusCode, Response<Body>) {
+        self.call(Request::get(path).header("cookie", cookie).body(Body::empty()).expect("request")).await
+    }
+
+    /// Signs in through the login form with support::PASSWORD.
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let csrf = self.fresh_csrf().await;
+        let (status, response) =
+            self.post_form("/login", &format!("rampart_csrf={csrf}"), &[("email", email), ("password", PASSWORD), ("csrf", &csrf)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "signing in as {email}");
+        let session = set_cookie_value(&response, "rampart_session").expect("login sets rampart_session");
+        Session { session, csrf }
+    }
+}
