@@ -147,12 +147,12 @@ pub fn can_see(viewer: Option<&Principal>, record: &Shareable<'_>) -> bool {
     if viewer.must_set_up_mfa || viewer.grants.is_empty() {
         return false;
     }
-    let member_of_owner_or_recipient = viewer.org_id == record.owner_org || record.shared_with.iter().any(|org| *org == viewer.org_id);
+    let member_of_owner_or_recipient = viewer.org_id == record.owner_org || record.shared_with.contains(&viewer.org_id);
     match record.tlp {
         Tlp::Clear => true,
         Tlp::Green => true,
         Tlp::Amber | Tlp::AmberStrict => member_of_owner_or_recipient,
-        Tlp::Red => record.author == Some(viewer.user_id.as_str()) || record.recipients.iter().any(|u| *u == viewer.user_id),
+        Tlp::Red => record.author == Some(viewer.user_id.as_str()) || record.recipients.contains(&viewer.user_id),
     }
 }
 

@@ -121,6 +121,16 @@ fn system_entry(action: &str, user: &UserRow, ip: Option<&str>, summary: serde_j
     }
 }
 
+/// Failed attempts that still count: a lock that has run out starts the
+/// count afresh (the store applies the same rule when it records the next
+/// failure).
+fn failures_so_far(user: &UserRow, now: DateTime<Utc>) -> i64 {
+    match user.locked_until.as_deref().and_then(time::parse) {
+        Some(until) if until <= now => 0,
+        _ => user.failed_logins,
+    }
+}
+
 fn grant_from_row(row: &RoleGrantRow) -> Option<Grant> {
     let role: Role = row.role.parse().ok()?;
     let scope = match (&row.scope_org_id, &row.scope_country) {
@@ -169,7 +179,7 @@ impl AuthService {
         }
         let demo_account_outside_demo = user.email.ends_with(&format!("@{DEMO_DOMAIN}")) && !self.config.demo_mode;
         if !password::verify(password_text, &user.password_hash) || demo_account_outside_demo {
-            let failures = user.failed_logins + 1;
+            let failures = failures_so_far(&user, now) + 1;
             let lock = (failures >= self.config.max_failed_logins).then(|| now + self.config.lockout);
             let mut tx = self.store.begin().await?;
             tx.user_login_failed(&user.id, lock, now).await?;
@@ -215,6 +225,9 @@ impl AuthService {
         let now = self.now();
         let hash = secret::sha256_hex(session_token);
         let session = self.store.session_get(&hash).await?.ok_or(AuthError::Unauthenticated)?;
+        if self.session_expired(&session, now) {
+            return Err(AuthError::Unauthenticated);
+        }
         let user = self.store.user_get(&session.user_id).await?;
         // A lock set after this session passed the password holds here too.
         if let Some(until) = user.locked_until.as_deref().and_then(time::parse)
@@ -231,7 +244,7 @@ impl AuthService {
             }
         };
         let Some(method) = accepted else {
-            let failures = user.failed_logins + 1;
+            let failures = failures_so_far(&user, now) + 1;
             let lock = (failures >= self.config.max_failed_logins).then(|| now + self.config.lockout);
             tx.user_login_failed(&user.id, lock, now).await?;
             if lock.is_some() {
@@ -261,17 +274,24 @@ impl AuthService {
         Ok(())
     }
 
+    fn session_expired(&self, session: &rampart_store::SessionRow, now: DateTime<Utc>) -> bool {
+        // An unparseable time is treated as expired: fail closed.
+        let (Some(created), Some(last_seen)) = (time::parse(&session.created_at), time::parse(&session.last_seen_at)) else {
+            return true;
+        };
+        now - last_seen > self.config.session_idle || now - created > self.config.session_absolute
+    }
+
     /// The principal behind a session cookie, with whether the second factor
     /// was passed. Expired sessions (idle or absolute) count as absent.
     pub async fn session_principal(&self, session_token: &str) -> Result<Option<(Principal, bool)>, AuthError> {
         let now = self.now();
         let hash = secret::sha256_hex(session_token);
         let Some(session) = self.store.session_get(&hash).await? else { return Ok(None) };
-        let created = time::parse(&session.created_at).unwrap_or(now);
-        let last_seen = time::parse(&session.last_seen_at).unwrap_or(now);
-        if now - last_seen > self.config.session_idle || now - created > self.config.session_absolute {
+        if self.session_expired(&session, now) {
             return Ok(None);
         }
+        let last_seen = time::parse(&session.last_seen_at).unwrap_or(now);
         let user = self.store.user_get(&session.user_id).await?;
         if user.disabled {
             return Ok(None);
@@ -618,6 +638,9 @@ impl AuthService {
         valid_days: Option<u32>,
     ) -> Result<(String, ApiTokenRow), AuthError> {
         let principal = actor.principal;
+        if principal.must_set_up_mfa {
+            return Err(AuthError::Forbidden);
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AuthError::Invalid { field: "name", message: "must be 1 to 100 characters".into() });

@@ -188,11 +188,11 @@ impl Store {
             Some(cursor) => cursor.parse().map_err(|_| StoreError::InvalidData("cursor".into()))?,
             None => i64::MAX,
         };
-        let prefix = filter.action_prefix.as_ref().map(|p| format!("{}%", p.replace(['%', '_'], "")));
+        let prefix = filter.action_prefix.as_ref().map(|p| format!("{}%", crate::escape_like(p)));
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq < $1 \
              AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR actor_org_id = $3) \
-             AND ($4 IS NULL OR action LIKE $4) AND ($5 IS NULL OR entity_type = $5) \
+             AND ($4 IS NULL OR action LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR entity_type = $5) \
              AND ($6 IS NULL OR entity_id = $6) ORDER BY seq DESC LIMIT $7"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

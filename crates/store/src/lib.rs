@@ -235,6 +235,12 @@ fn sqlite_pragmas<'c>(conn: &'c mut sqlx::AnyConnection, _meta: sqlx::pool::Pool
     })
 }
 
+/// Escapes a user's text for a LIKE pattern (escape character `\`), so `_`
+/// and `%` match themselves; both databases accept `ESCAPE '\'`.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 pub(crate) fn flag(value: bool) -> i64 {
     i64::from(value)
 }

@@ -172,10 +172,10 @@ impl Store {
             }
             None => (String::new(), String::new()),
         };
-        let contains = filter.name_contains.as_ref().map(|text| format!("%{}%", text.to_lowercase().replace(['%', '_'], "")));
+        let contains = filter.name_contains.as_ref().map(|text| format!("%{}%", crate::escape_like(&text.to_lowercase())));
         let sql = format!(
             "SELECT {ORG_COLUMNS} FROM organisations WHERE (name > $1 OR (name = $1 AND id > $2)) \
-             AND ($3 IS NULL OR country = $3) AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR LOWER(name) LIKE $5) \
+             AND ($3 IS NULL OR country = $3) AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR LOWER(name) LIKE $5 ESCAPE '\\') \
              ORDER BY name, id LIMIT $6"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -163,7 +163,13 @@ impl WriteTx {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.user_update(
-            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE($3, locked_until), updated_at = $2 WHERE id = $1",
+            // A lock that has run out starts a fresh count, so one mistake
+            // after a lockout does not lock the account again at once.
+            "UPDATE users SET \
+               failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END, \
+               locked_until = CASE WHEN $3 IS NOT NULL THEN $3 WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN NULL \
+                                   ELSE locked_until END, \
+               updated_at = $2 WHERE id = $1",
             user_id,
             now,
             vec![lock_until.map(time::format)],
@@ -311,10 +317,10 @@ impl Store {
 
     /// Ordered by e-mail; the cursor is the last e-mail (unique).
     pub async fn user_list(&self, filter: &UserFilter, page: &PageRequest) -> Result<Page<UserRow>, StoreError> {
-        let contains = filter.email_contains.as_ref().map(|text| format!("%{}%", text.to_lowercase().replace(['%', '_'], "")));
+        let contains = filter.email_contains.as_ref().map(|text| format!("%{}%", crate::escape_like(&text.to_lowercase())));
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE email > $1 AND ($2 IS NULL OR org_id = $2) \
-             AND ($3 IS NULL OR email LIKE $3) ORDER BY email LIMIT $4"
+             AND ($3 IS NULL OR email LIKE $3 ESCAPE '\\') ORDER BY email LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(page.after.clone().unwrap_or_default())

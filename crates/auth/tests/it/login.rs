@@ -138,14 +138,9 @@ async fn repeated_failures_lock_the_account_until_the_lockout_passes() {
     .await;
 }
 
-/// The audit filter the admin pages use, by action prefix.
-///
-/// Ignored: `Store::audit_list` removes `_` from `action_prefix` before its
-/// `LIKE` (crates/store/src/audit.rs), so `platform.auth.login_failed`
-/// becomes `platform.auth.loginfailed%` and matches nothing. Un-ignore once
-/// the store escapes `_` and `%` instead of deleting them.
+/// The audit filter the admin pages use, by action prefix: `_` in the
+/// prefix matches itself (the store escapes LIKE wildcards).
 #[tokio::test]
-#[ignore = "store bug: audit_list strips '_' from action_prefix, so no action containing '_' can be filtered"]
 async fn failed_logins_are_found_by_their_action_prefix() {
     each_backend(|env| async move {
         let org = env.org("KE-CIRT", "KE").await;

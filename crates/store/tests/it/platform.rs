@@ -207,3 +207,53 @@ async fn settings_upsert() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_failure_after_an_expired_lock_starts_a_fresh_count() {
+    each_backend(|store| async move {
+        let mut tx = store.begin().await.unwrap();
+        let acme = tx.org_insert(&org("ACME", "KE"), t0()).await.unwrap();
+        let user = NewUser {
+            org_id: acme.id,
+            email: "l@example.org".into(),
+            display_name: "L".into(),
+            password_hash: "x".into(),
+            language: "en".into(),
+            must_change_password: false,
+        };
+        let id = tx.user_insert(&user, t0()).await.unwrap();
+        for _ in 0..4 {
+            tx.user_login_failed(&id, None, t0()).await.unwrap();
+        }
+        tx.user_login_failed(&id, Some(t0() + Duration::minutes(15)), t0()).await.unwrap();
+        tx.audit(entry("test.lock", &id), t0()).await.unwrap();
+        tx.commit().await.unwrap();
+        let locked = store.user_get(&id).await.unwrap();
+        assert_eq!((locked.failed_logins, locked.locked_until.as_deref()), (5, Some("2026-03-01T08:15:00.000Z")));
+
+        let mut tx = store.begin().await.unwrap();
+        tx.user_login_failed(&id, None, t0() + Duration::minutes(20)).await.unwrap();
+        tx.audit(entry("test.fail", &id), t0()).await.unwrap();
+        tx.commit().await.unwrap();
+        let after = store.user_get(&id).await.unwrap();
+        assert_eq!((after.failed_logins, after.locked_until), (1, None));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn like_wildcards_in_searches_match_themselves() {
+    each_backend(|store| async move {
+        let mut tx = store.begin().await.unwrap();
+        tx.org_insert(&org("Net_One", "KE"), t0()).await.unwrap();
+        tx.org_insert(&org("NetXOne", "KE"), t0()).await.unwrap();
+        tx.org_insert(&org("100% Power", "KE"), t0()).await.unwrap();
+        tx.audit(entry("test.orgs", "3"), t0()).await.unwrap();
+        tx.commit().await.unwrap();
+        let search = |text: &str| OrgFilter { name_contains: Some(text.into()), ..Default::default() };
+        let names = |page: rampart_store::Page<rampart_store::Organisation>| page.items.into_iter().map(|o| o.name).collect::<Vec<_>>();
+        assert_eq!(names(store.org_list(&search("t_o"), &PageRequest::first(10)).await.unwrap()), ["Net_One"]);
+        assert_eq!(names(store.org_list(&search("%"), &PageRequest::first(10)).await.unwrap()), ["100% Power"]);
+    })
+    .await;
+}
