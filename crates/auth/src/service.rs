@@ -740,6 +740,68 @@ impl AuthService {
         Ok(created)
     }
 
+    /// Adds a contact (a role address such as "incident reports") to an
+    /// organisation; its managers and platform administrators may.
+    pub async fn add_contact(
+        &self,
+        actor: &Actor<'_>,
+        org_id: &str,
+        role: &str,
+        name: Option<&str>,
+        email: &str,
+        phone: Option<&str>,
+    ) -> Result<rampart_store::Contact, AuthError> {
+        let org = self.org_target(org_id).await?;
+        if !actor.principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() }) {
+            return Err(AuthError::Forbidden);
+        }
+        let role = role.trim();
+        if role.is_empty() || role.chars().count() > 100 {
+            return Err(AuthError::Invalid { field: "role", message: "must be 1 to 100 characters".into() });
+        }
+        let email = email.trim().to_lowercase();
+        if !valid_email(&email) {
+            return Err(AuthError::Invalid { field: "email", message: "is not an e-mail address".into() });
+        }
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+        if phone.is_some_and(|p| p.chars().count() > 40 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))) {
+            return Err(AuthError::Invalid { field: "phone", message: "may hold digits, spaces and + - ( ) . only".into() });
+        }
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let contact = tx.contact_insert(&org.id, role, name, &email, phone, now).await?;
+        tx.audit(
+            actor.entry("platform.org.contact_add", "organisation", Some(&org.id), json!({"after": {"role": role, "email": email}})),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    pub async fn remove_contact(&self, actor: &Actor<'_>, org_id: &str, contact_id: &str) -> Result<(), AuthError> {
+        let org = self.org_target(org_id).await?;
+        if !actor.principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() }) {
+            return Err(AuthError::Forbidden);
+        }
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let removed = tx.contact_delete(&org.id, contact_id).await?;
+        tx.audit(
+            actor.entry(
+                "platform.org.contact_remove",
+                "organisation",
+                Some(&org.id),
+                json!({"before": {"role": removed.role, "email": removed.email}}),
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_org_mfa_required(&self, actor: &Actor<'_>, org_id: &str, required: bool) -> Result<(), AuthError> {
         let org = self.org_target(org_id).await?;
         if !actor.principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() }) {

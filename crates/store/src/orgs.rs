@@ -146,6 +146,28 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Removes a contact of an organisation; returns what was removed.
+    pub async fn contact_delete(&mut self, org_id: &str, contact_id: &str) -> Result<Contact, StoreError> {
+        let row = sqlx::query("SELECT id, org_id, role, name, email, phone FROM org_contacts WHERE id = $1 AND org_id = $2")
+            .bind(contact_id.to_owned())
+            .bind(org_id.to_owned())
+            .fetch_optional(self.conn())
+            .await?
+            .ok_or(StoreError::NotFound { entity: "contact" })?;
+        let contact = Contact {
+            id: row.try_get("id")?,
+            org_id: row.try_get("org_id")?,
+            role: row.try_get("role")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            phone: row.try_get("phone")?,
+        };
+        sqlx::query("DELETE FROM org_contacts WHERE id = $1").bind(contact_id.to_owned()).execute(self.conn()).await?;
+        Ok(contact)
+    }
+}
+
 impl Store {
     pub async fn org_get(&self, id: &str) -> Result<Organisation, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");

@@ -48,6 +48,12 @@ pub fn schemas() -> Value {
             "kind": {"type": "string"}, "sector": {"type": ["string", "null"]}, "country": {"type": ["string", "null"]},
             "parent_id": {"type": ["string", "null"]}, "website": {"type": ["string", "null"]}, "mfa_required": {"type": "boolean"},
             "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
+        "Contact": {"type": "object", "required": ["id", "org_id", "role", "email"], "properties": {
+            "id": {"type": "string"}, "org_id": {"type": "string"}, "role": {"type": "string"},
+            "name": {"type": ["string", "null"]}, "email": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
+        "NewContact": {"type": "object", "required": ["role", "email"], "properties": {
+            "role": {"type": "string", "examples": ["incident reports"]}, "name": {"type": "string"},
+            "email": {"type": "string"}, "phone": {"type": "string"}}},
         "NewOrganisation": {"type": "object", "required": ["name", "kind"], "properties": {
             "name": {"type": "string"}, "kind": {"type": "string"}, "sector": {"type": "string"}, "country": {"type": "string"},
             "short_name": {"type": "string"}, "parent_id": {"type": "string"}, "website": {"type": "string"}}},
@@ -168,6 +174,45 @@ pub fn routes() -> Vec<ApiRoute> {
             success_status: 200,
             response: schema_ref("Organisation"),
             handler: get(get_org),
+        },
+        ApiRoute {
+            method: "get",
+            path: "/organisations/{id}/contacts",
+            operation_id: "listContacts",
+            tag: "organisations",
+            summary: "An organisation's contacts (role addresses).",
+            access: "members of the organisation, its managers, and user administrators",
+            parameters: vec![path_parameter("id", "Organisation id.")],
+            request_body: None,
+            success_status: 200,
+            response: list_of("Contact"),
+            handler: get(list_contacts),
+        },
+        ApiRoute {
+            method: "post",
+            path: "/organisations/{id}/contacts",
+            operation_id: "addContact",
+            tag: "organisations",
+            summary: "Add a contact to an organisation.",
+            access: "the organisation's administrators and platform administrators",
+            parameters: vec![path_parameter("id", "Organisation id.")],
+            request_body: Some(schema_ref("NewContact")),
+            success_status: 201,
+            response: schema_ref("Contact"),
+            handler: post(add_contact),
+        },
+        ApiRoute {
+            method: "delete",
+            path: "/organisations/{id}/contacts/{contact_id}",
+            operation_id: "removeContact",
+            tag: "organisations",
+            summary: "Remove a contact.",
+            access: "the organisation's administrators and platform administrators",
+            parameters: vec![path_parameter("id", "Organisation id."), path_parameter("contact_id", "Contact id.")],
+            request_body: None,
+            success_status: 204,
+            response: json!({}),
+            handler: delete(remove_contact),
         },
         ApiRoute {
             method: "get",
@@ -401,6 +446,44 @@ async fn create_org(State(state): State<AppState>, caller: ApiCaller, body: axum
     };
     let created = state.auth().create_org(&caller.actor(), &org).await?;
     Ok((StatusCode::CREATED, Json(directory::org_json(&created))).into_response())
+}
+
+/// Contacts are for the organisation's members, its managers and user
+/// administrators; the directory shows everyone the organisation itself.
+fn may_read_contacts(principal: &Principal, org: &rampart_store::Organisation) -> bool {
+    principal.org_id == org.id
+        || principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() })
+        || principal.allows(Permission::UserRead, Target::Org { id: &org.id, country: org.country.as_deref() })
+}
+
+async fn list_contacts(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> ApiResult {
+    require(&caller.principal, Permission::DirectoryRead)?;
+    let org = state.store().org_get(&id).await?;
+    if !may_read_contacts(&caller.principal, &org) {
+        return Err(ApiError(WebError::Forbidden));
+    }
+    let contacts = state.store().contacts_of(&org.id).await?;
+    Ok(Json(json!({"items": contacts, "next_cursor": null})).into_response())
+}
+
+#[derive(Deserialize)]
+struct ContactBody {
+    role: String,
+    name: Option<String>,
+    email: String,
+    phone: Option<String>,
+}
+
+async fn add_contact(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult {
+    let body: ContactBody = parse_body(&body)?;
+    let contact =
+        state.auth().add_contact(&caller.actor(), &id, &body.role, body.name.as_deref(), &body.email, body.phone.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(contact)).into_response())
+}
+
+async fn remove_contact(State(state): State<AppState>, caller: ApiCaller, Path((id, contact_id)): Path<(String, String)>) -> ApiResult {
+    state.auth().remove_contact(&caller.actor(), &id, &contact_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // ----- users --------------------------------------------------------------

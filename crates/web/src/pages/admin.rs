@@ -32,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orgs/new", get(new_org_form))
         .route("/admin/orgs", post(create_org))
         .route("/admin/orgs/{id}/mfa", post(org_mfa))
+        .route("/admin/orgs/{id}/contacts", post(add_contact))
+        .route("/admin/orgs/{id}/contacts/{contact_id}/remove", post(remove_contact))
         .route("/admin/audit", get(audit))
 }
 
@@ -510,6 +512,36 @@ async fn org_mfa(
     let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
     state.auth().set_org_mfa_required(&actor, &id, form.required == "true").await?;
     Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct ContactForm {
+    csrf: String,
+    role: String,
+    name: Option<String>,
+    email: String,
+    phone: Option<String>,
+}
+
+async fn add_contact(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<ContactForm>) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require()?;
+    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    state.auth().add_contact(&actor, &id, &form.role, form.name.as_deref(), &form.email, form.phone.as_deref()).await?;
+    Ok(Redirect::to(&format!("/orgs/{id}?done=platform.orgs.contact_added")).into_response())
+}
+
+async fn remove_contact(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, contact_id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require()?;
+    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    state.auth().remove_contact(&actor, &id, &contact_id).await?;
+    Ok(Redirect::to(&format!("/orgs/{id}?done=platform.orgs.contact_removed")).into_response())
 }
 
 // ----- audit ------------------------------------------------------------

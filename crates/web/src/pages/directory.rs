@@ -217,7 +217,17 @@ struct OrgPage {
     can_manage: bool,
 }
 
-async fn org_detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn org_detail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
     let principal = viewer.require()?;
     if !principal.has(Permission::DirectoryRead) {
         return Err(PageError(WebError::Forbidden));
@@ -227,12 +237,16 @@ async fn org_detail(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let can_manage = principal.allows(Permission::OrgManage, target);
     // Contacts are for members, their managers and CIRT staff; the directory
     // shows everyone the organisation itself.
-    let contacts = if can_manage || principal.org_id == org.id || principal.has(Permission::UserRead) {
+    let contacts = if can_manage
+        || principal.org_id == org.id
+        || principal.allows(Permission::UserRead, rampart_auth::Target::Org { id: &org.id, country: org.country.as_deref() })
+    {
         state.store().contacts_of(&org.id).await?
     } else {
         Vec::new()
     };
-    let mut c = Ctx::new(&state, &viewer, "platform.orgs.title", "orgs");
+    let t = state.catalogues().for_lang(viewer.lang);
+    let mut c = Ctx::new(&state, &viewer, "platform.orgs.title", "orgs").with_flash(flash_text(&t, query.done.as_deref()));
     c.title = org.name.clone();
     let kind = c.t.get(&format!("platform.org_kinds.{}", org.kind)).to_owned();
     let country = org
