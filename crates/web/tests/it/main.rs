@@ -8,3 +8,4 @@ mod browser;
 mod catalogues;
 mod security;
 mod support;
+mod tls;
