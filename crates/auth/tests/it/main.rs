@@ -3,6 +3,10 @@
 //! set; each run gets a fresh database file or a fresh schema, and a manual
 //! clock so expiry and lockout are tested without sleeping.
 
+// Tests stop at the first broken expectation; helpers outside #[test]
+// functions may do the same.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod admin;
 mod login;
 mod mfa;

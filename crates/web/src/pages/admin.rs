@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit))
 }
 
-fn require_permission<'a>(viewer: &'a Viewer, permission: Permission) -> Result<&'a Principal, PageError> {
+fn require_permission(viewer: &Viewer, permission: Permission) -> Result<&Principal, PageError> {
     let principal = viewer.require()?;
     if principal.has(permission) { Ok(principal) } else { Err(PageError(WebError::Forbidden)) }
 }

@@ -3,6 +3,10 @@
 //! behaviour, the message catalogues, and the browser tests in a real
 //! headless Chromium.
 
+// Tests stop at the first broken expectation; helpers outside #[test]
+// functions may do the same.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod api;
 mod browser;
 mod catalogues;
