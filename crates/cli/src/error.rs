@@ -41,6 +41,7 @@ impl From<StoreError> for CliError {
         match err {
             StoreError::NotFound { entity } => CliError::NotFound(format!("{entity} not found")),
             StoreError::Conflict { field, message } => CliError::Invalid(format!("{field}: {message}")),
+            StoreError::InvalidCursor => CliError::Invalid(err.to_string()),
             StoreError::MissingDatabase(_) | StoreError::Database(_) | StoreError::Io { .. } | StoreError::Migration(_) => {
                 CliError::Database(err.to_string())
             }

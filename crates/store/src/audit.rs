@@ -185,7 +185,7 @@ impl Store {
     /// Newest first, filtered; the cursor is the last sequence number seen.
     pub async fn audit_list(&self, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRecord>, StoreError> {
         let before: i64 = match &page.after {
-            Some(cursor) => cursor.parse().map_err(|_| StoreError::InvalidData("cursor".into()))?,
+            Some(cursor) => cursor.parse().map_err(|_| StoreError::InvalidCursor)?,
             None => i64::MAX,
         };
         let prefix = filter.action_prefix.as_ref().map(|p| format!("{}%", crate::escape_like(p)));

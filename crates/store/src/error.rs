@@ -11,6 +11,9 @@ pub enum StoreError {
     NotFound { entity: &'static str },
     #[error("{field}: {message}")]
     Conflict { field: &'static str, message: String },
+    /// A client passed a cursor that is not one this list produced.
+    #[error("cursor: is not a cursor from this list")]
+    InvalidCursor,
     #[error("stored data is invalid: {0}")]
     InvalidData(String),
     #[error("a write transaction was committed without an audit entry")]

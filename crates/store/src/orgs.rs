@@ -189,7 +189,7 @@ impl Store {
     pub async fn org_list(&self, filter: &OrgFilter, page: &PageRequest) -> Result<Page<Organisation>, StoreError> {
         let (after_name, after_id) = match &page.after {
             Some(cursor) => {
-                let (name, id) = cursor.split_once('\u{1f}').ok_or(StoreError::InvalidData("cursor".into()))?;
+                let (name, id) = cursor.split_once('\u{1f}').ok_or(StoreError::InvalidCursor)?;
                 (name.to_owned(), id.to_owned())
             }
             None => (String::new(), String::new()),

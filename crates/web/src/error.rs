@@ -80,6 +80,7 @@ impl From<StoreError> for WebError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound { entity } => WebError::NotFound(entity),
+            StoreError::InvalidCursor => WebError::invalid("cursor", "is not a cursor from this list"),
             StoreError::Conflict { field, message } => WebError::Conflict { field: field.to_owned(), message },
             other => {
                 tracing::error!(error = %other, "store error");

@@ -12,6 +12,60 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+/// Query-string parameters for API handlers: a bad value is a JSON error
+/// naming the parameter, like every other API error (axum's own `Query`
+/// answers in plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|err| {
+            let path = err.path().to_string();
+            let message = err.inner().to_string();
+            crate::error::ApiError(crate::WebError::Invalid { field: field_name(&path, &message, "query"), message })
+        })
+    }
+}
+
+/// Parses a JSON body, naming the field at fault by its path.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, crate::error::ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let message = err.inner().to_string();
+        // Broken JSON is the body's fault, wherever the parser gave up.
+        let field = if err.inner().is_syntax() || err.inner().is_eof() {
+            "body".to_owned()
+        } else {
+            field_name(&err.path().to_string(), &message, "body")
+        };
+        crate::error::ApiError(crate::WebError::Invalid { field, message })
+    })
+}
+
+/// The field an error is about: the deserialiser's path when it has one;
+/// else a name serde put in the message (missing or unknown field, or our
+/// own `name: …` messages); else `fallback`.
+fn field_name(path: &str, message: &str, fallback: &str) -> String {
+    if !path.is_empty() && path != "." && path != "?" {
+        return path.to_owned();
+    }
+    for marker in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.split(marker).nth(1)
+            && let Some(name) = rest.split('`').next()
+        {
+            return name.to_owned();
+        }
+    }
+    match message.split_once(':') {
+        Some((name, _)) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => name.to_owned(),
+        _ => fallback.to_owned(),
+    }
+}
+
 pub struct ApiRoute {
     pub method: &'static str,
     /// Path under `/api/v1`, in the `{param}` syntax shared by axum and OpenAPI.

@@ -1,14 +1,14 @@
 //! Platform API: countries, organisations, users and roles, API tokens,
 //! the audit log.
 
-use super::{ApiRoute, error_schema, list_of, list_parameters, path_parameter, query_parameter, schema_ref};
+use super::{ApiQuery, ApiRoute, parse_body, error_schema, list_of, list_parameters, path_parameter, query_parameter, schema_ref};
 use crate::AppState;
 use crate::error::{ApiError, WebError};
 use crate::listing::{self, ListParams};
 use crate::pages::{admin, directory};
 use crate::viewer::ApiCaller;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -24,16 +24,6 @@ type ApiResult = Result<Response, ApiError>;
 
 fn require(principal: &Principal, permission: Permission) -> Result<(), ApiError> {
     if principal.has(permission) { Ok(()) } else { Err(ApiError(WebError::Forbidden)) }
-}
-
-/// Parses a JSON body, naming the field at fault instead of axum's generic
-/// rejection text.
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|err| {
-        let message = err.to_string();
-        let field = message.split('`').nth(1).unwrap_or("body").to_owned();
-        ApiError(WebError::Invalid { field, message })
-    })
 }
 
 pub fn schemas() -> Value {
@@ -379,7 +369,7 @@ struct CountryQuery {
     format: Option<String>,
 }
 
-async fn list_countries(caller: ApiCaller, Query(query): Query<CountryQuery>) -> ApiResult {
+async fn list_countries(caller: ApiCaller, ApiQuery(query): ApiQuery<CountryQuery>) -> ApiResult {
     require(&caller.principal, Permission::DirectoryRead)?;
     let matching = directory::filter_countries(query.region.as_deref(), query.q.as_deref())?;
     let format = ListParams { format: query.format, ..Default::default() }.format()?;
@@ -404,7 +394,7 @@ struct OrgQuery {
     list: ListParams,
 }
 
-async fn list_orgs(State(state): State<AppState>, caller: ApiCaller, Query(query): Query<OrgQuery>) -> ApiResult {
+async fn list_orgs(State(state): State<AppState>, caller: ApiCaller, ApiQuery(query): ApiQuery<OrgQuery>) -> ApiResult {
     require(&caller.principal, Permission::DirectoryRead)?;
     let filter = directory::org_filter(query.country.as_deref(), query.kind.as_deref(), query.q.as_deref())?;
     let page = state.store().org_list(&filter, &query.list.page(50)?).await?;
@@ -512,11 +502,12 @@ struct UserQuery {
     list: ListParams,
 }
 
-async fn list_users(State(state): State<AppState>, caller: ApiCaller, Query(query): Query<UserQuery>) -> ApiResult {
+async fn list_users(State(state): State<AppState>, caller: ApiCaller, ApiQuery(query): ApiQuery<UserQuery>) -> ApiResult {
     require(&caller.principal, Permission::UserRead)?;
+    let wanted = query.org_id.clone().filter(|id| !id.is_empty());
     let org_id = match caller.principal.org_ids_for(Permission::UserRead) {
-        None => query.org_id.clone(),
-        Some(allowed) => match query.org_id.as_deref() {
+        None => wanted,
+        Some(allowed) => match wanted.as_deref() {
             Some(wanted) if allowed.iter().any(|a| a == wanted) => Some(wanted.to_owned()),
             Some(_) => return Err(ApiError(WebError::Forbidden)),
             None => Some(allowed.first().cloned().ok_or(ApiError(WebError::Forbidden))?),
@@ -645,7 +636,7 @@ struct AuditQuery {
     list: ListParams,
 }
 
-async fn list_audit(State(state): State<AppState>, caller: ApiCaller, Query(query): Query<AuditQuery>) -> ApiResult {
+async fn list_audit(State(state): State<AppState>, caller: ApiCaller, ApiQuery(query): ApiQuery<AuditQuery>) -> ApiResult {
     let filter = admin::scoped_audit_filter(
         &caller.principal,
         AuditFilter {

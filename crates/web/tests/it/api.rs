@@ -91,8 +91,7 @@ async fn openapi_document_matches_the_catalogue_and_every_operation_requires_aut
             let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(operation_ids.insert(id.to_owned()), "operationId {id} is used twice");
             assert_eq!(
-                operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
-                "#/components/schemas/Error",
+                operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error",
                 "{method} {path} documents its 401"
             );
             operations.push((method.clone(), path.clone()));
@@ -183,7 +182,12 @@ async fn countries_list_filter_export_and_lookup() {
     assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
 
     let (status, response) = w
-        .call(Request::get("/api/v1/countries?format=csv").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).expect("request"))
+        .call(
+            Request::get("/api/v1/countries?format=csv")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -256,13 +260,10 @@ async fn organisations_page_by_cursor(w: &World) {
     let (status, _) = w.get_json(&format!("/api/v1/organisations/{}", unknown_id(w)), Some(&token)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // "!!!" is not base64; "YWJj" is base64 for "abc", which is not a cursor
-    // this list ever handed out.
-    for bad in ["!!!", "YWJj"] {
-        let (status, body) = w.get_json(&format!("/api/v1/organisations?limit=1&cursor={bad}"), Some(&token)).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "cursor {bad}: {body}");
-        assert_eq!(error_field(&body), "cursor", "cursor {bad}");
-    }
+    let (status, body) = w.get_json("/api/v1/organisations?limit=1&cursor=!!!", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid");
+    assert_eq!(error_field(&body), "cursor");
     for bad in ["0", "501"] {
         let (status, body) = w.get_json(&format!("/api/v1/organisations?limit={bad}"), Some(&token)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "limit {bad}: {body}");
@@ -283,6 +284,20 @@ async fn organisations_page_by_cursor_on_postgres_when_configured() {
     organisations_page_by_cursor(&World::on_postgres_if_configured().await).await;
 }
 
+/// A cursor that decodes but was never handed out ("YWJj" is base64url for
+/// "abc") is bad input, like one that does not decode.
+#[tokio::test]
+async fn a_forged_cursor_is_invalid_input_not_a_server_error() {
+    let w = World::new().await;
+    let admin = w.token_for("admin@example.org").await;
+    let mut answers = Vec::new();
+    for path in ["/api/v1/organisations?cursor=YWJj", "/api/v1/audit?cursor=YWJj"] {
+        let (status, body) = w.get_json(path, Some(&admin)).await;
+        answers.push((path, status.as_u16(), body["error"]["field"].clone()));
+    }
+    assert_eq!(answers, [("/api/v1/organisations?cursor=YWJj", 422, json!("cursor")), ("/api/v1/audit?cursor=YWJj", 422, json!("cursor"))]);
+}
+
 #[tokio::test]
 async fn a_non_numeric_limit_is_a_json_error_naming_the_field() {
     let w = World::new().await;
@@ -300,7 +315,10 @@ async fn organisations_are_created_and_validated(w: &World) {
         .send_json("POST", "/api/v1/organisations", Some(&admin), json!({"name": "UG-CIRT", "kind": "national_cirt", "country": "uga"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert_eq!((created["name"].as_str(), created["kind"].as_str(), created["country"].as_str()), (Some("UG-CIRT"), Some("national_cirt"), Some("UG")));
+    assert_eq!(
+        (created["name"].as_str(), created["kind"].as_str(), created["country"].as_str()),
+        (Some("UG-CIRT"), Some("national_cirt"), Some("UG"))
+    );
     let id = created["id"].as_str().expect("id");
     let (status, fetched) = w.get_json(&format!("/api/v1/organisations/{id}"), Some(&admin)).await;
     assert_eq!(status, StatusCode::OK);
@@ -310,14 +328,29 @@ async fn organisations_are_created_and_validated(w: &World) {
     let refused = [
         (json!({"name": "UG-CIRT", "kind": "national_cirt", "country": "UG"}), StatusCode::CONFLICT, "conflict", "name"),
         (json!({"name": "KE-CIRT", "kind": "regulator", "country": "KE"}), StatusCode::CONFLICT, "conflict", "name"),
-        (json!({"name": "Atlantis CIRT", "kind": "national_cirt", "country": "XX"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "country"),
+        (
+            json!({"name": "Atlantis CIRT", "kind": "national_cirt", "country": "XX"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "country",
+        ),
         (json!({"name": "No Country CIRT", "kind": "national_cirt"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "country"),
         (json!({"name": "Bakery", "kind": "bakery", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "kind"),
         (json!({"name": "Kindless", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "kind"),
         (json!({"kind": "national_cirt", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "name"),
         (json!({"name": "  ", "kind": "national_cirt", "country": "KE"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "name"),
-        (json!({"name": "Sectorless", "kind": "sector_cirt", "country": "KE", "sector": "bakeries"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "sector"),
-        (json!({"name": "Orphan", "kind": "isp", "country": "KE", "parent_id": unknown_id(w)}), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "parent_id"),
+        (
+            json!({"name": "Sectorless", "kind": "sector_cirt", "country": "KE", "sector": "bakeries"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "sector",
+        ),
+        (
+            json!({"name": "Orphan", "kind": "isp", "country": "KE", "parent_id": unknown_id(w)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "parent_id",
+        ),
     ];
     for (body, expected_status, code, field) in refused {
         let (status, answer) = w.send_json("POST", "/api/v1/organisations", Some(&admin), body.clone()).await;
@@ -412,12 +445,11 @@ async fn users_are_listed_and_managed_within_scope() {
     assert_eq!(user["id"], w.analyst_id.as_str());
 
     // Creating users: only in the administrator's own organisation.
-    let new_user = |org_id: &str, email: &str, password: &str| {
-        json!({"org_id": org_id, "email": email, "display_name": "New Colleague", "password": password})
-    };
+    let new_user = |org_id: &str, email: &str, password: &str| json!({"org_id": org_id, "email": email, "display_name": "New Colleague", "password": password});
     let before = w.store.user_count().await.expect("count");
-    let (status, body) =
-        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.brazil_cirt, "intruder@br.example", "a long enough passphrase")).await;
+    let (status, body) = w
+        .send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.brazil_cirt, "intruder@br.example", "a long enough passphrase"))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["code"], "forbidden");
     let (status, body) =
@@ -428,8 +460,9 @@ async fn users_are_listed_and_managed_within_scope() {
         w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "not-an-email", "a long enough passphrase")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_field(&body), "email");
-    let (status, body) =
-        w.send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "analyst@ke.example", "a long enough passphrase")).await;
+    let (status, body) = w
+        .send_json("POST", "/api/v1/users", Some(&org_admin), new_user(&w.kenya_cirt, "analyst@ke.example", "a long enough passphrase"))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(error_field(&body), "email");
     assert_eq!(w.store.user_count().await.expect("count"), before, "refused requests wrote nothing");
@@ -443,11 +476,17 @@ async fn users_are_listed_and_managed_within_scope() {
     assert_eq!(w.store.user_count().await.expect("count"), before + 1);
 
     // Roles: an org admin cannot make a platform administrator.
-    let (status, body) =
-        w.send_json("POST", &format!("/api/v1/users/{new_id}/roles"), Some(&org_admin), json!({"role": "platform_admin", "scope": "global"})).await;
+    let (status, body) = w
+        .send_json("POST", &format!("/api/v1/users/{new_id}/roles"), Some(&org_admin), json!({"role": "platform_admin", "scope": "global"}))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, body) = w
-        .send_json("POST", &format!("/api/v1/users/{}/roles", w.brazil_analyst_id), Some(&org_admin), json!({"role": "viewer", "scope": "org"}))
+        .send_json(
+            "POST",
+            &format!("/api/v1/users/{}/roles", w.brazil_analyst_id),
+            Some(&org_admin),
+            json!({"role": "viewer", "scope": "org"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) =
@@ -475,7 +514,8 @@ async fn users_are_listed_and_managed_within_scope() {
     let (_, user) = w.get_json(&format!("/api/v1/users/{}", w.analyst_id), Some(&admin)).await;
     assert!(user["roles"].as_array().expect("roles").iter().any(|g| g["id"] == grant_id.as_str()));
     // Not through another user's path.
-    let (status, _) = request(&w, "DELETE", &format!("/api/v1/users/{new_id}/roles/{grant_id}"), Some(format!("Bearer {admin}")), None).await;
+    let (status, _) =
+        request(&w, "DELETE", &format!("/api/v1/users/{new_id}/roles/{grant_id}"), Some(format!("Bearer {admin}")), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Not by the org admin: country scope is platform business.
     let (status, _) =
@@ -577,9 +617,8 @@ async fn the_audit_trail_records_api_changes_and_is_scoped() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let new_id = created["id"].as_str().expect("id").to_owned();
-    let (status, _) = w
-        .send_json("POST", "/api/v1/organisations", Some(&admin), json!({"name": "Regional Hub", "kind": "international"}))
-        .await;
+    let (status, _) =
+        w.send_json("POST", "/api/v1/organisations", Some(&admin), json!({"name": "Regional Hub", "kind": "international"})).await;
     assert_eq!(status, StatusCode::CREATED);
 
     let (status, report) = w.get_json("/api/v1/audit/verify", Some(&admin)).await;
@@ -606,16 +645,14 @@ async fn the_audit_trail_records_api_changes_and_is_scoped() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
 
-    // Paging the audit log by cursor, and refusing a forged cursor.
+    // Paging the audit log by cursor.
     let (status, first) = w.get_json("/api/v1/audit?limit=2", Some(&admin)).await;
     assert_eq!(status, StatusCode::OK);
     let cursor = first["next_cursor"].as_str().expect("more than two entries").to_owned();
     let (status, second) = w.get_json(&format!("/api/v1/audit?limit=2&cursor={cursor}"), Some(&admin)).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(2));
     assert!(second["items"][0]["seq"].as_i64() < first["items"][1]["seq"].as_i64());
-    let (status, body) = w.get_json("/api/v1/audit?cursor=YWJj", Some(&admin)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(error_field(&body), "cursor");
 
     // The platform administrator sees everyone's entries; the org admin
     // only those of KE-CIRT's people.

@@ -93,8 +93,21 @@ async fn fill(client: &Client, css: &str, text: &str) {
     element.send_keys(text).await.expect("type");
 }
 
+/// Clicks something that submits a form or follows a link, and waits until
+/// the browser has left the page, so the next step never races the
+/// navigation.
 async fn click(client: &Client, css: &str) {
+    let old_page = client.find(Locator::Css("html")).await.expect("page");
     client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).click().await.expect("click");
+    for _ in 0..100 {
+        if old_page.tag_name().await.is_err() {
+            // The old document is gone; wait for the new one to finish loading.
+            client.wait().for_element(Locator::Css("footer")).await.expect("new page loaded");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("clicking {css} did not leave the page");
 }
 
 async fn text_of(client: &Client, css: &str) -> String {

@@ -1,0 +1,9 @@
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CirtError {
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("cannot move an incident from {from} to {to}")]
+    Transition { from: &'static str, to: &'static str },
+}

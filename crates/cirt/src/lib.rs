@@ -1,0 +1,18 @@
+//! The CIRT incident desk: what a national CIRT does every day.
+//!
+//! Architecture invariant: rules and services only. Storage goes through
+//! `rampart_store`, permission and TLP questions through
+//! `rampart_auth::access`; no HTTP, no SQL. Time comes from the clock the
+//! service is given, so SLA timers are testable.
+
+mod error;
+pub mod observables;
+pub mod playbook;
+pub mod priority;
+pub mod rsit;
+pub mod sla;
+pub mod workflow;
+
+pub use error::CirtError;
+pub use priority::{Level, Priority, PriorityMatrix};
+pub use workflow::Status;
