@@ -109,8 +109,8 @@ pub fn refang(text: &str) -> String {
 
 /// Words that look like domains but are file names.
 const FILE_SUFFIXES: [&str; 24] = [
-    "exe", "dll", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "zip", "rar", "txt", "png", "jpg", "jpeg", "gif", "js", "html",
-    "htm", "php", "csv", "json", "xml", "log", "bin",
+    "exe", "dll", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "zip", "rar", "txt", "png", "jpg", "jpeg", "gif", "js", "html", "htm", "php",
+    "csv", "json", "xml", "log", "bin",
 ];
 
 /// Extracts the distinct observables of a text, in order of kind then value.
@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn normalises_single_values() {
-        assert_eq!(normalise(Kind::Domain, "Evil[.]Example[.]ORG"), Ok(Observable { kind: Kind::Domain, value: "evil.example.org".into() }));
+        assert_eq!(
+            normalise(Kind::Domain, "Evil[.]Example[.]ORG"),
+            Ok(Observable { kind: Kind::Domain, value: "evil.example.org".into() })
+        );
         assert!(normalise(Kind::Ipv4, "300.1.1.1").is_err());
         assert!(normalise(Kind::Cve, "CVE-24-1").is_err());
     }

@@ -13,21 +13,14 @@ struct Playbooks {
 
 fn playbooks() -> &'static HashMap<String, Vec<String>> {
     static PLAYBOOKS: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
-    PLAYBOOKS.get_or_init(|| {
-        toml::from_str::<Playbooks>(include_str!("../data/playbooks.toml")).map(|p| p.playbook).unwrap_or_default()
-    })
+    PLAYBOOKS.get_or_init(|| toml::from_str::<Playbooks>(include_str!("../data/playbooks.toml")).map(|p| p.playbook).unwrap_or_default())
 }
 
 /// The tasks for an incident of this classification: the type's own
 /// playbook, else the class's, else the default.
 pub fn tasks_for(class: &str, kind: &str) -> Vec<String> {
     let books = playbooks();
-    books
-        .get(&format!("{class}/{kind}"))
-        .or_else(|| books.get(class))
-        .or_else(|| books.get("default"))
-        .cloned()
-        .unwrap_or_default()
+    books.get(&format!("{class}/{kind}")).or_else(|| books.get(class)).or_else(|| books.get("default")).cloned().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -56,18 +56,15 @@ struct Entry {
 
 /// Parses a machine-tag file; public so an updated taxonomy can be checked.
 pub fn parse(json: &str) -> Result<Vec<Class>, CirtError> {
-    let tag: MachineTag =
-        serde_json::from_str(json).map_err(|err| CirtError::Invalid { field: "taxonomy", message: err.to_string() })?;
+    let tag: MachineTag = serde_json::from_str(json).map_err(|err| CirtError::Invalid { field: "taxonomy", message: err.to_string() })?;
     let mut classes: Vec<Class> =
         tag.predicates.into_iter().map(|p| Class { value: p.value, label: p.expanded, types: Vec::new() }).collect();
     for values in tag.values {
-        let class = classes.iter_mut().find(|c| c.value == values.predicate).ok_or_else(|| CirtError::Invalid {
-            field: "taxonomy",
-            message: format!("values for unknown class `{}`", values.predicate),
-        })?;
-        class.types.extend(
-            values.entry.into_iter().map(|e| Type { value: e.value, label: e.expanded, description: e.description }),
-        );
+        let class = classes
+            .iter_mut()
+            .find(|c| c.value == values.predicate)
+            .ok_or_else(|| CirtError::Invalid { field: "taxonomy", message: format!("values for unknown class `{}`", values.predicate) })?;
+        class.types.extend(values.entry.into_iter().map(|e| Type { value: e.value, label: e.expanded, description: e.description }));
     }
     Ok(classes)
 }
@@ -118,10 +115,7 @@ pub fn classify(class: &str, kind: &str) -> Result<Classification, CirtError> {
         return Err(CirtError::Invalid { field: "type", message: format!("`{kind}` is not an RSIT type") });
     };
     if !found.types.iter().any(|t| t.value == kind_official) {
-        return Err(CirtError::Invalid {
-            field: "type",
-            message: format!("`{kind}` is not a type of RSIT class `{}`", found.value),
-        });
+        return Err(CirtError::Invalid { field: "type", message: format!("`{kind}` is not a type of RSIT class `{}`", found.value) });
     }
     Ok(Classification { class: found.value.clone(), kind: kind_official })
 }

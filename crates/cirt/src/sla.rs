@@ -105,7 +105,14 @@ pub struct StatusChange {
     pub to: Status,
 }
 
-fn state(start: DateTime<Utc>, target: Duration, due: DateTime<Utc>, met: Option<DateTime<Utc>>, now: DateTime<Utc>, at_risk_percent: i64) -> TimerState {
+fn state(
+    start: DateTime<Utc>,
+    target: Duration,
+    due: DateTime<Utc>,
+    met: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    at_risk_percent: i64,
+) -> TimerState {
     match met {
         Some(at) if at <= due => TimerState::Met,
         Some(_) => TimerState::MetLate,

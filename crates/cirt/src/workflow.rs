@@ -66,14 +66,20 @@ mod tests {
 
     #[test]
     fn the_workflow_allows_the_usual_path_and_reopening_only() {
-        let path = [Status::New, Status::Triage, Status::InProgress, Status::WaitingForConstituent, Status::InProgress, Status::Resolved, Status::Closed, Status::InProgress];
+        let path = [
+            Status::New,
+            Status::Triage,
+            Status::InProgress,
+            Status::WaitingForConstituent,
+            Status::InProgress,
+            Status::Resolved,
+            Status::Closed,
+            Status::InProgress,
+        ];
         for pair in path.windows(2) {
             assert!(pair[0].check_transition(pair[1]).is_ok(), "{:?} -> {:?}", pair[0], pair[1]);
         }
-        assert_eq!(
-            Status::New.check_transition(Status::Resolved),
-            Err(CirtError::Transition { from: "new", to: "resolved" })
-        );
+        assert_eq!(Status::New.check_transition(Status::Resolved), Err(CirtError::Transition { from: "new", to: "resolved" }));
         assert!(Status::Closed.check_transition(Status::Closed).is_err());
         for status in Status::ALL {
             assert_eq!(Status::parse(status.as_str()), Ok(status));

@@ -8,6 +8,7 @@
 //! how "every change is audited" is kept by construction.
 
 pub mod audit;
+pub mod cirt;
 mod error;
 pub mod orgs;
 pub mod page;

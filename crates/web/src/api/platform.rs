@@ -1,7 +1,7 @@
 //! Platform API: countries, organisations, users and roles, API tokens,
 //! the audit log.
 
-use super::{ApiQuery, ApiRoute, parse_body, error_schema, list_of, list_parameters, path_parameter, query_parameter, schema_ref};
+use super::{ApiQuery, ApiRoute, error_schema, list_of, list_parameters, parse_body, path_parameter, query_parameter, schema_ref};
 use crate::AppState;
 use crate::error::{ApiError, WebError};
 use crate::listing::{self, ListParams};

@@ -523,7 +523,12 @@ struct ContactForm {
     phone: Option<String>,
 }
 
-async fn add_contact(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<ContactForm>) -> Result<Response, PageError> {
+async fn add_contact(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require()?;
     let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;

@@ -167,7 +167,8 @@ async fn an_administrator_works_through_the_platform_in_chromium() {
     let code = rampart_auth::totp::code_at(&secret, world.state.auth().now()).expect("code");
     fill(&client, "#totp-code", &code).await;
     click(&client, "#confirm-2fa").await;
-    let codes = client.wait().for_element(Locator::Css("#recovery-codes")).await.expect("codes").find_all(Locator::Css("li")).await.expect("items");
+    let codes =
+        client.wait().for_element(Locator::Css("#recovery-codes")).await.expect("codes").find_all(Locator::Css("li")).await.expect("items");
     assert_eq!(codes.len(), 10, "ten recovery codes are shown once");
     let recovery = codes[0].text().await.expect("code text");
     click(&client, "#codes-saved").await;
