@@ -156,6 +156,19 @@ pub fn can_see(viewer: Option<&Principal>, record: &Shareable<'_>) -> bool {
     }
 }
 
+/// Visibility of a case-like record (an incident, a report). Its handlers,
+/// who hold `permission` over the owning organisation, see it whatever its
+/// label: TLP governs disclosure beyond them. Anyone else sees it only if
+/// their organisation is among those it concerns (`shared_with`) and TLP
+/// lets them; the rest of the community never does, even for CLEAR, since
+/// cases are not publications.
+pub fn can_see_case(viewer: &Principal, permission: Permission, owner: Target<'_>, record: &Shareable<'_>) -> bool {
+    if viewer.allows(permission, owner) {
+        return true;
+    }
+    record.shared_with.contains(&viewer.org_id) && can_see(Some(viewer), record)
+}
+
 /// May `viewer` share the record onward with `target_org`, whose parent
 /// organisation is `target_parent` (a recipient's "clients" are the
 /// organisations in its constituency)?
@@ -255,6 +268,23 @@ mod tests {
         // A user who must still set up MFA sees only CLEAR.
         let pending = Principal { must_set_up_mfa: true, ..author };
         assert!(!can_see(Some(&pending), &record(Tlp::Green)));
+    }
+
+    #[test]
+    fn cases_are_seen_by_their_handlers_and_the_constituents_they_concern() {
+        let affected = ["isp".to_owned()];
+        let case = |tlp| Shareable { tlp, owner_org: "cirt", shared_with: &affected, recipients: &[], author: None };
+        let owner = Target::Org { id: "cirt", country: Some("KE") };
+        let analyst = principal("cirt", "KE", &[(Role::CirtAnalyst, Scope::Org("cirt".into()))]);
+        let isp = principal("isp", "KE", &[(Role::Constituent, Scope::Org("isp".into()))]);
+        let bank = principal("bank", "KE", &[(Role::Constituent, Scope::Org("bank".into()))]);
+        let other_cirt = principal("br-cirt", "BR", &[(Role::CirtAnalyst, Scope::Org("br-cirt".into()))]);
+        for tlp in Tlp::ALL {
+            assert!(can_see_case(&analyst, Permission::IncidentRead, owner, &case(tlp)), "handler, {tlp}");
+            assert_eq!(can_see_case(&isp, Permission::IncidentRead, owner, &case(tlp)), tlp != Tlp::Red, "affected constituent, {tlp}");
+            assert!(!can_see_case(&bank, Permission::IncidentRead, owner, &case(tlp)), "unaffected constituent, {tlp}");
+            assert!(!can_see_case(&other_cirt, Permission::IncidentRead, owner, &case(tlp)), "another CIRT, {tlp}");
+        }
     }
 
     #[test]

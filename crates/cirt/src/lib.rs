@@ -5,6 +5,8 @@
 //! `rampart_auth::access`; no HTTP, no SQL. Time comes from the clock the
 //! service is given, so SLA timers are testable.
 
+pub mod constituency;
+pub mod desk;
 mod error;
 pub mod observables;
 pub mod playbook;
@@ -13,6 +15,7 @@ pub mod rsit;
 pub mod sla;
 pub mod workflow;
 
+pub use desk::{Channel, Desk, DeskError, IncidentView, ListFilter, NewIncident, NewReport, Queue};
 pub use error::CirtError;
 pub use priority::{Level, Priority, PriorityMatrix};
 pub use workflow::Status;

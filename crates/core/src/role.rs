@@ -74,18 +74,20 @@ impl Role {
         match self {
             Role::PlatformAdmin => &[DirectoryRead, OrgCreate, OrgManage, UserRead, UserManage, RoleGrant, AuditRead, SettingsManage],
             Role::OrgAdmin => &[DirectoryRead, OrgManage, UserRead, UserManage, RoleGrant, AuditRead],
-            Role::CirtManager
-            | Role::CirtAnalyst
-            | Role::Constituent
-            | Role::GciFocalPoint
+            Role::CirtManager => {
+                &[DirectoryRead, IncidentRead, IncidentWrite, IncidentAssign, ReportRead, ConstituencyRead, ConstituencyManage]
+            }
+            Role::CirtAnalyst => &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead],
+            Role::Constituent => &[DirectoryRead, ReportSubmit],
+            Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead],
+            Role::GciFocalPoint
             | Role::GciReviewer
             | Role::GciEditor
             | Role::DrillOrganiser
             | Role::DrillEvaluator
             | Role::DrillPlayer
             | Role::HotlineAnalyst
-            | Role::StrategyEditor
-            | Role::Viewer => &[DirectoryRead],
+            | Role::StrategyEditor => &[DirectoryRead],
         }
     }
 }
@@ -123,6 +125,19 @@ pub enum Permission {
     RoleGrant,
     AuditRead,
     SettingsManage,
+    /// CIRT desk: read the incidents and reports an organisation handles.
+    IncidentRead,
+    /// Create and work incidents: classify, note, tasks, status.
+    IncidentWrite,
+    /// Assign incidents to analysts.
+    IncidentAssign,
+    /// Read the incident reports received.
+    ReportRead,
+    /// Report an incident to one's CIRT as a constituent.
+    ReportSubmit,
+    ConstituencyRead,
+    /// Edit the constituency registry: networks, AS numbers, domains.
+    ConstituencyManage,
 }
 
 #[cfg(test)]

@@ -577,6 +577,7 @@ impl WriteTx {
         task_from(&row)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn incident_event_add(
         &mut self,
         incident_id: &str,
@@ -601,6 +602,20 @@ impl WriteTx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    pub async fn incident_open_task_count(&mut self, incident_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM incident_tasks WHERE incident_id = $1 AND done_at IS NULL")
+            .bind(incident_id.to_owned())
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    pub async fn incident_task_count(&mut self, incident_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM incident_tasks WHERE incident_id = $1")
+            .bind(incident_id.to_owned())
+            .fetch_one(self.conn())
+            .await?)
     }
 
     pub async fn incident_link(&mut self, a: &str, b: &str) -> Result<bool, StoreError> {

@@ -26,7 +26,27 @@ pub struct World {
     pub analyst_id: String,
     pub roleless_id: String,
     pub brazil_analyst_id: String,
+    /// (server URL, schema) of a PostgreSQL schema to drop afterwards.
+    pg_schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for World {
+    /// Drops the test's PostgreSQL schema so runs leave nothing behind. Drop
+    /// cannot await, so a short-lived thread with its own runtime does it.
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.pg_schema.take() else { return };
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut admin).await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 fn org(name: &str, kind: &str, country: Option<&str>) -> NewOrg {
@@ -44,7 +64,7 @@ fn org(name: &str, kind: &str, country: Option<&str>) -> NewOrg {
 
 /// Opens SQLite, or PostgreSQL in a fresh schema when
 /// `RAMPART_TEST_POSTGRES_URL` is set and `postgres` is true.
-async fn open(dir: &tempfile::TempDir, postgres: bool) -> Store {
+async fn open(dir: &tempfile::TempDir, postgres: bool) -> (Store, Option<(String, String)>) {
     if postgres && let Ok(base) = std::env::var("RAMPART_TEST_POSTGRES_URL") {
         use sqlx::Connection;
         let schema = format!("w_{}", uuid_like());
@@ -54,11 +74,11 @@ async fn open(dir: &tempfile::TempDir, postgres: bool) -> Store {
         let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
         let store = Store::open(&Location::Postgres(url), OpenMode::ExistingOnly).await.expect("open postgres");
         store.migrate().await.expect("migrate");
-        return store;
+        return (store, Some((base, schema)));
     }
     let store = Store::open(&Location::Sqlite(dir.path().join("web.db")), OpenMode::Create).await.expect("open sqlite");
     store.migrate().await.expect("migrate");
-    store
+    (store, None)
 }
 
 fn uuid_like() -> String {
@@ -77,7 +97,7 @@ impl World {
 
     pub async fn build(postgres: bool, config: WebConfig) -> World {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = open(&dir, postgres).await;
+        let (store, pg_schema) = open(&dir, postgres).await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = AuthService::new(store.clone(), clock, AuthConfig::default());
         let cli = Principal::cli("test");
@@ -123,6 +143,7 @@ impl World {
             analyst_id,
             roleless_id,
             brazil_analyst_id,
+            pg_schema,
             _dir: dir,
         }
     }
@@ -156,7 +177,13 @@ impl World {
         (status, body_json(response).await)
     }
 
-    pub async fn send_json(&self, method: &str, path: &str, token: Option<&str>, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
         let mut builder = Request::builder().method(method).uri(path).header("content-type", "application/json");
         if let Some(token) = token {
             builder = builder.header("authorization", format!("Bearer {token}"));
