@@ -154,6 +154,11 @@ impl AuthService {
         self.clock.now()
     }
 
+    /// The clock, for the other services of the same process.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     pub fn config(&self) -> &AuthConfig {
         &self.config
     }

@@ -102,7 +102,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Audit(AuditCommand::Verify { json }) => {
-            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            // Verification only reads: it must not migrate (and so change) a
+            // backup or an old database it is asked to check.
+            let store = open_store(&config, OpenMode::ExistingOnly).await?;
             let report = store.audit_verify().await?;
             if json.json {
                 print_json(&json!(report));
@@ -121,7 +123,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             match &config.database {
                 Location::Postgres(_) => {
                     println!(
-                        "PostgreSQL is backed up with its own tools, for example:\n  pg_dump --format=custom --file={} '{}'",
+                        "PostgreSQL is backed up with its own tools, for example:\n  pg_dump --format=custom --file={} '{}'\n\
+                         (the password is hidden here; give it to pg_dump through PGPASSWORD or ~/.pgpass)",
                         args.target.display(),
                         config.database.redacted()
                     );
@@ -192,8 +195,27 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     }
     spawn_session_purge(auth.clone(), config);
     let state = rampart_web::AppState::new(auth, web_config);
+    // Stop cleanly on Ctrl-C and on SIGTERM (what service managers send).
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = interrupt.await;
+        }
     };
     rampart_web::serve(state, listener, tls, shutdown).await.map_err(|err| CliError::Other(err.to_string()))?;
     store.close().await;

@@ -130,7 +130,7 @@ impl RawConfig {
             // toml names the offending key in its message; keep it whole.
             let message = err.message().to_owned();
             let span = err.span().map(|s| s.start).unwrap_or(0);
-            let line = text[..span.min(text.len())].lines().count().max(1);
+            let line = text[..span.min(text.len())].matches('\n').count() + 1;
             bad(&format!("line {line}"), message)
         })
     }

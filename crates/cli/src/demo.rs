@@ -71,8 +71,125 @@ pub fn accounts() -> Vec<(String, String, String)> {
     USERS.iter().map(|(role, local, ..)| (role.as_str().to_owned(), format!("{local}@{DEMO_DOMAIN}"), DEMO_PASSWORD.to_owned())).collect()
 }
 
+/// The CIRT desk's part of the demo: a constituency registry for Kenya, a
+/// report waiting in the queue and incidents in several states.
+async fn seed_cirt(auth: &AuthService, org_ids: &std::collections::HashMap<String, String>) -> Result<(), DemoError> {
+    use rampart_cirt::priority::Level;
+    use rampart_cirt::workflow::Status;
+    use rampart_cirt::{Channel, Desk, NewIncident, NewReport};
+    use rampart_core::Tlp;
+    let desk = Desk::new(auth.store().clone(), auth.clock());
+    let store = auth.store();
+    let user = |email: &str| {
+        let email = format!("{email}@{DEMO_DOMAIN}");
+        async move {
+            let row = store.user_by_email(&email).await?.ok_or(rampart_store::StoreError::NotFound { entity: "user" })?;
+            Ok::<_, DemoError>(auth.principal_for(&row, rampart_auth::Via::Session, None).await?)
+        }
+    };
+    let manager = user("manager").await?;
+    let analyst = user("analyst").await?;
+    let isp = user("isp").await?;
+    fn as_actor(principal: &Principal) -> Actor<'_> {
+        Actor { principal, ip: None }
+    }
+    let ke_cirt = org_ids["KE-CIRT (demo)"].clone();
+    let telecom = org_ids["Savannah Telecom (demo)"].clone();
+    let power = org_ids["Rift Valley Power (demo)"].clone();
+    let bank = org_ids["Harambee Bank (demo)"].clone();
+    // Documentation address ranges (RFC 5737, RFC 3849) and example domains.
+    let registry = format!(
+        "org_id,kind,value\n{telecom},network,198.51.100.0/24\n{telecom},network,2001:db8:100::/48\n{telecom},asn,AS64500\n\
+         {telecom},domain,savannah-telecom.example\n{power},network,203.0.113.0/26\n{power},domain,riftpower.example\n\
+         {bank},network,203.0.113.128/25\n{bank},asn,AS64511\n{bank},domain,harambee-bank.example\n"
+    );
+    desk.import_registry(&as_actor(&manager), &registry).await.map_err(|errors| DemoError::Seed(format!("{errors:?}")))?;
+    let report = |subject: &str, body: &str| NewReport {
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+        reporter_email: Some("soc@savannah-telecom.example".to_owned()),
+        tlp: Tlp::Amber,
+        cirt_org_id: None,
+        country: None,
+    };
+    desk.submit_report(
+        Some(&as_actor(&isp)),
+        Channel::Web,
+        &report(
+            "Customers receive SMS phishing for Harambee Bank",
+            "Since 02:10 UTC our customers report SMS messages linking to hxxps://harambee-secure-login[.]example/verify \
+             which collects online-banking passwords. The page is served from 198.51.100.77.",
+        ),
+    )
+    .await?;
+    let new = |title: &str, description: &str, kind: &str, impact: Level, urgency: Level, constituents: Vec<String>| NewIncident {
+        owner_org_id: ke_cirt.clone(),
+        title: title.to_owned(),
+        description: description.to_owned(),
+        rsit_class: String::new(),
+        rsit_type: kind.to_owned(),
+        tlp: Tlp::Amber,
+        pap: Tlp::Amber,
+        impact,
+        urgency,
+        constituents,
+        observables: rampart_cirt::observables::extract(description),
+    };
+    let manager_actor = as_actor(&manager);
+    let analyst_actor = as_actor(&analyst);
+    let botnet = desk
+        .create_incident(
+            &manager_actor,
+            &new(
+                "Mirai-like botnet drones in Savannah Telecom's network",
+                "Sinkhole data shows 37 hosts in 198.51.100.0/24 contacting the C2 at 192.0.2.45 over TCP/23.",
+                "infected-system",
+                Level::Medium,
+                Level::High,
+                vec![telecom.clone()],
+            ),
+        )
+        .await?;
+    desk.assign(&manager_actor, &botnet.id, Some(&analyst.user_id)).await?;
+    desk.change_status(&analyst_actor, &botnet.id, Status::Triage, "").await?;
+    desk.change_status(&analyst_actor, &botnet.id, Status::InProgress, "").await?;
+    desk.add_note(&analyst_actor, &botnet.id, "Sent the host list to Savannah Telecom's abuse desk; they are contacting customers.", true)
+        .await?;
+    let scan = desk
+        .create_incident(
+            &manager_actor,
+            &new(
+                "Exposed industrial control interface at Rift Valley Power",
+                "Internet scan found a Modbus/TCP service on 203.0.113.20:502 (CVE-2024-3400 unrelated; check firmware).",
+                "vulnerable-system",
+                Level::High,
+                Level::High,
+                vec![power],
+            ),
+        )
+        .await?;
+    desk.change_status(&manager_actor, &scan.id, Status::Triage, "").await?;
+    desk.create_incident(
+        &analyst_actor,
+        &new(
+            "DDoS against the bank's online services",
+            "Volumetric UDP flood towards 203.0.113.130 from AS64496, peak 12 Gbit/s.",
+            "ddos",
+            Level::High,
+            Level::Medium,
+            vec![bank],
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    #[error("demo seed: {0}")]
+    Seed(String),
+    #[error(transparent)]
+    Desk(#[from] rampart_cirt::DeskError),
     #[error("this database already holds real users; --demo only seeds an empty or demo database")]
     NotADemoDatabase,
     #[error(transparent)]
@@ -179,6 +296,7 @@ pub async fn seed(auth: &AuthService) -> Result<bool, DemoError> {
         };
         auth.grant_role(&actor, &user_id, *role, scope).await?;
     }
+    seed_cirt(auth, &org_ids).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(

@@ -65,6 +65,7 @@ impl From<crate::demo::DemoError> for CliError {
         match err {
             crate::demo::DemoError::Auth(auth) => auth.into(),
             crate::demo::DemoError::Store(store) => store.into(),
+            crate::demo::DemoError::Desk(desk) => CliError::Other(desk.to_string()),
             other => CliError::Invalid(other.to_string()),
         }
     }
