@@ -109,6 +109,21 @@ impl From<AuthError> for WebError {
     }
 }
 
+impl From<rampart_cirt::DeskError> for WebError {
+    fn from(err: rampart_cirt::DeskError) -> Self {
+        use rampart_cirt::{CirtError, DeskError};
+        match err {
+            DeskError::Rule(CirtError::Invalid { field, message }) => WebError::Invalid { field: field.to_owned(), message },
+            DeskError::Rule(transition @ CirtError::Transition { .. }) => {
+                WebError::Conflict { field: "status".into(), message: transition.to_string() }
+            }
+            DeskError::Store(store) => store.into(),
+            DeskError::Forbidden => WebError::Forbidden,
+            DeskError::NotFound(entity) => WebError::NotFound(entity),
+        }
+    }
+}
+
 /// An error from an API handler: `{"error": {"code", "message", "field"}}`.
 #[derive(Debug)]
 pub struct ApiError(pub WebError);

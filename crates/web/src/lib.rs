@@ -54,6 +54,8 @@ pub struct AppState {
 
 struct Inner {
     auth: AuthService,
+    desk: rampart_cirt::Desk,
+    public_form_limiter: RateLimiter,
     config: WebConfig,
     login_limiter: RateLimiter,
     metrics: PrometheusHandle,
@@ -65,6 +67,9 @@ impl AppState {
         let per_minute = if config.login_attempts_per_minute == 0 { 10 } else { config.login_attempts_per_minute };
         AppState {
             inner: Arc::new(Inner {
+                desk: rampart_cirt::Desk::new(auth.store().clone(), auth.clock()),
+                // Public forms: a few reports per address per ten minutes.
+                public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
                 auth,
                 login_limiter: RateLimiter::new(per_minute, chrono::Duration::minutes(1)),
                 config,
@@ -76,6 +81,14 @@ impl AppState {
 
     pub fn auth(&self) -> &AuthService {
         &self.inner.auth
+    }
+
+    pub fn desk(&self) -> &rampart_cirt::Desk {
+        &self.inner.desk
+    }
+
+    pub(crate) fn public_form_limiter(&self) -> &RateLimiter {
+        &self.inner.public_form_limiter
     }
 
     pub fn store(&self) -> &Store {

@@ -3,6 +3,7 @@
 //! the OpenAPI 3.1 document are both built from that one list, so no route
 //! can exist undocumented.
 
+mod cirt;
 mod platform;
 
 use crate::AppState;
@@ -83,7 +84,9 @@ pub struct ApiRoute {
 }
 
 pub fn catalogue() -> Vec<ApiRoute> {
-    platform::routes()
+    let mut routes = platform::routes();
+    routes.extend(cirt::routes());
+    routes
 }
 
 pub fn routes() -> Router<AppState> {
@@ -104,6 +107,13 @@ pub fn routes() -> Router<AppState> {
 
 async fn openapi_json() -> Json<Value> {
     Json(openapi_document())
+}
+
+fn merge_objects(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
 }
 
 pub fn error_schema() -> Value {
@@ -198,7 +208,7 @@ pub fn openapi_document() -> Value {
                 "basicToken": {"type": "http", "scheme": "basic", "description": "Any user name, the API token as password (for TAXII clients)."},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "rampart_session"}
             },
-            "schemas": platform::schemas(),
+            "schemas": merge_objects(platform::schemas(), cirt::schemas()),
         }
     })
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 mod auth;
+pub(crate) mod cirt;
 pub(crate) mod directory;
 mod profile;
 
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(profile::routes())
         .merge(directory::routes())
         .merge(admin::routes())
+        .merge(cirt::routes())
 }
 
 pub struct NavItem {
@@ -64,6 +66,23 @@ impl Ctx {
         if principal.is_some_and(|p| p.has(Permission::DirectoryRead)) {
             nav.push(NavItem { href: "/countries", label: t.get("platform.nav.countries").to_owned(), active: active == "countries" });
             nav.push(NavItem { href: "/orgs", label: t.get("platform.nav.organisations").to_owned(), active: active == "orgs" });
+        }
+        if principal.is_some_and(|p| p.has(Permission::IncidentRead)) {
+            nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.desk").to_owned(), active: active == "cirt" });
+            nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.reports").to_owned(), active: active == "reports" });
+        } else if principal.is_some_and(|p| p.has(Permission::ReportSubmit)) {
+            nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.my_incidents").to_owned(), active: active == "cirt" });
+            nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.my_reports").to_owned(), active: active == "reports" });
+        }
+        if principal.is_some_and(|p| p.has(Permission::ConstituencyRead) || p.has(Permission::ConstituencyManage)) {
+            nav.push(NavItem {
+                href: "/cirt/constituency",
+                label: t.get("cirt.nav.constituency").to_owned(),
+                active: active == "constituency",
+            });
+        }
+        if principal.is_none_or(|p| p.has(Permission::ReportSubmit)) {
+            nav.push(NavItem { href: "/report", label: t.get("cirt.nav.report").to_owned(), active: active == "report" });
         }
         if principal.is_some_and(|p| p.has(Permission::UserRead)) {
             nav.push(NavItem { href: "/admin/users", label: t.get("platform.nav.users").to_owned(), active: active == "users" });

@@ -245,3 +245,134 @@ async fn an_administrator_works_through_the_platform_in_chromium() {
     client.close().await.expect("close browser");
     server.abort();
 }
+
+async fn select(client: &Client, css: &str, value: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).select_by_value(value).await.expect("select");
+}
+
+/// The CIRT desk end to end: a constituent reports phishing; an analyst
+/// opens an incident from the report, takes it, works its playbook, answers
+/// the constituent and closes it within SLA; the constituent then sees the
+/// incident and the answer, but not the CIRT's internal notes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
+    let world = World::new().await;
+    // A constituent of the Kenyan CIRT with its own user.
+    let cli = rampart_auth::Principal::cli("test");
+    let actor = rampart_auth::service::Actor { principal: &cli, ip: None };
+    let auth = world.state.auth();
+    let isp = auth
+        .create_org(
+            &actor,
+            &rampart_store::NewOrg {
+                name: "Savannah Telecom".into(),
+                short_name: None,
+                kind: "isp".into(),
+                sector: Some("digital_infrastructure".into()),
+                country: Some("KE".into()),
+                parent_id: Some(world.kenya_cirt.clone()),
+                website: None,
+                mfa_required: false,
+            },
+        )
+        .await
+        .expect("isp");
+    let isp_user = auth
+        .create_user(
+            &actor,
+            &rampart_auth::NewUserRequest {
+                org_id: isp.id.clone(),
+                email: "soc@isp.example".into(),
+                display_name: "ISP SOC".into(),
+                password: PASSWORD.into(),
+                language: "en".into(),
+                must_change_password: false,
+            },
+        )
+        .await
+        .expect("isp user");
+    auth.grant_role(&actor, &isp_user, rampart_core::Role::Constituent, rampart_auth::Scope::Org(isp.id.clone())).await.expect("grant");
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = tokio::spawn(rampart_web::serve(world.state.clone(), listener, None, std::future::pending()));
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    // The constituent reports.
+    sign_in(&client, &base, "soc@isp.example", PASSWORD).await;
+    client.goto(&format!("{base}/report")).await.expect("report form");
+    fill(&client, "#r-subject", "SMS phishing against our customers").await;
+    fill(
+        &client,
+        "#r-body",
+        "Customers get SMS linking to hxxps://secure-login[.]example/verify served from 198.51.100.77 since 02:10 UTC.",
+    )
+    .await;
+    click(&client, "#submit-report").await;
+    let receipt = text_of(&client, "#report-receipt").await;
+    assert!(receipt.contains("REP-"), "{receipt}");
+    click(&client, "#sign-out").await;
+
+    // The analyst opens an incident from it.
+    sign_in(&client, &base, "analyst@ke.example", PASSWORD).await;
+    client.goto(&format!("{base}/cirt/reports")).await.expect("reports");
+    click(&client, "#reports-table a").await;
+    let observed = text_of(&client, "#report-observables").await;
+    assert!(observed.contains("https://secure-login.example/verify") && observed.contains("198.51.100.77"), "{observed}");
+    select(&client, "#p-type", "phishing").await;
+    select(&client, "#p-impact", "high").await;
+    select(&client, "#p-urgency", "high").await;
+    click(&client, "#promote-report").await;
+    assert!(text_of(&client, "#incident-reference").await.starts_with("INC-"));
+    assert_eq!(text_of(&client, "#incident-priority").await, "Critical");
+    assert!(text_of(&client, "#observables").await.contains("198.51.100.77"));
+    assert!(text_of(&client, "#constituents").await.contains("Savannah Telecom"), "the reporter is an affected constituent");
+
+    // Take it and work the playbook.
+    click(&client, "#take-incident").await;
+    assert_eq!(text_of(&client, "#incident-assignee").await, "analyst");
+    select(&client, "#next-status", "triage").await;
+    click(&client, "#change-status").await;
+    let tasks = client.find_all(Locator::Css("#tasks li")).await.expect("tasks").len();
+    assert!(tasks >= 5, "the phishing playbook has its tasks: {tasks}");
+    for _ in 0..tasks {
+        // Each tick reloads the page; always tick the first open task.
+        let open = client.find_all(Locator::Css("#tasks li:not(.done) .task-toggle")).await.expect("open tasks");
+        if open.is_empty() {
+            break;
+        }
+        click(&client, "#tasks li:not(.done) .task-toggle").await;
+    }
+    assert!(client.find_all(Locator::Css("#tasks li:not(.done)")).await.expect("tasks").is_empty(), "every task done");
+    fill(&client, "#note-text", "Internal: registrar contacted through the trusted channel.").await;
+    click(&client, "#add-note").await;
+    fill(&client, "#note-text", "We have requested the takedown of the phishing site; please warn your customers.").await;
+    client.find(Locator::Css("#note-response")).await.expect("checkbox").click().await.expect("tick");
+    click(&client, "#add-note").await;
+    for status in ["in_progress", "resolved", "closed"] {
+        select(&client, "#next-status", status).await;
+        click(&client, "#change-status").await;
+    }
+    assert_eq!(text_of(&client, "#incident-status").await, "Closed");
+    let timers = text_of(&client, "#timers").await;
+    assert_eq!(timers.matches(": met").count(), 3, "all three service levels met: {timers}");
+    snap(&client, "cirt-incident").await;
+    client.goto(&format!("{base}/cirt?queue=all")).await.expect("queue");
+    snap(&client, "cirt-queue").await;
+    click(&client, "#sign-out").await;
+
+    // The constituent sees its incident and the answer, not the internal note.
+    sign_in(&client, &base, "soc@isp.example", PASSWORD).await;
+    client.goto(&format!("{base}/cirt")).await.expect("our incidents");
+    click(&client, "#incidents-table a").await;
+    let timeline = text_of(&client, "#timeline").await;
+    assert!(timeline.contains("requested the takedown"), "{timeline}");
+    assert!(!timeline.contains("Internal:"), "internal notes stay inside the CIRT: {timeline}");
+    assert!(client.find_all(Locator::Css("#tasks")).await.expect("query").is_empty(), "no task list for constituents");
+
+    client.close().await.expect("close browser");
+    server.abort();
+}
