@@ -36,7 +36,8 @@ pub fn address_key(address: IpAddr) -> (i64, String) {
 }
 
 pub fn parse_asn(text: &str) -> Result<i64, CirtError> {
-    let digits = text.trim().trim_start_matches("AS").trim_start_matches("as");
+    let trimmed = text.trim();
+    let digits = if trimmed.len() > 2 && trimmed[..2].eq_ignore_ascii_case("as") { &trimmed[2..] } else { trimmed };
     match digits.parse::<u32>() {
         Ok(asn) if asn > 0 => Ok(i64::from(asn)),
         _ => Err(CirtError::Invalid { field: "asn", message: format!("`{text}` is not an AS number") }),
@@ -83,8 +84,10 @@ impl Query {
         if let Ok(network) = trimmed.parse::<IpNet>() {
             return Ok(Query::Network(network.trunc()));
         }
-        if trimmed.to_ascii_uppercase().starts_with("AS") || trimmed.chars().all(|c| c.is_ascii_digit()) {
-            return parse_asn(trimmed).map(Query::Asn);
+        // `AS64500`, `as64500` or a bare number; `asante-bank.example` is a domain.
+        let digits = if trimmed.len() > 2 && trimmed[..2].eq_ignore_ascii_case("as") { &trimmed[2..] } else { trimmed };
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            return parse_asn(digits).map(Query::Asn);
         }
         parse_domain(trimmed).map(Query::Domain).map_err(|_| CirtError::Invalid {
             field: "query",
@@ -186,6 +189,8 @@ mod tests {
     fn queries_and_values_parse() {
         assert_eq!(Query::parse("AS64500"), Ok(Query::Asn(64500)));
         assert_eq!(Query::parse("64500"), Ok(Query::Asn(64500)));
+        assert_eq!(Query::parse("As64500"), Ok(Query::Asn(64500)));
+        assert_eq!(Query::parse("asante-bank.example"), Ok(Query::Domain("asante-bank.example".into())));
         assert_eq!(Query::parse("Mail.Example.ORG."), Ok(Query::Domain("mail.example.org".into())));
         assert!(matches!(Query::parse("10.0.0.0/8"), Ok(Query::Network(_))));
         assert!(matches!(Query::parse("not a thing"), Err(CirtError::Invalid { field: "query", .. })));

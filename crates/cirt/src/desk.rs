@@ -283,9 +283,14 @@ impl Desk {
     pub async fn remove_entry(&self, actor: &Actor<'_>, org_id: &str, kind: &str, value: &str) -> Result<(), DeskError> {
         let org = self.org(org_id).await?;
         self.require_registry_manager(actor.principal, &org).await?;
-        if !["network", "asn", "domain"].contains(&kind) {
-            return Err(invalid("kind", format!("`{kind}` is not network, asn or domain")));
-        }
+        // Accept the value as a person writes it, not only as stored.
+        let canonical = match kind {
+            "network" => constituency::network_keys(value)?.network,
+            "asn" => constituency::parse_asn(value)?.to_string(),
+            "domain" => constituency::parse_domain(value)?,
+            _ => return Err(invalid("kind", format!("`{kind}` is not network, asn or domain"))),
+        };
+        let value = canonical.as_str();
         let mut tx = self.store.begin().await?;
         if !tx.constituency_remove(&org.id, kind, value).await? {
             return Err(DeskError::NotFound("registry entry"));
@@ -565,10 +570,16 @@ impl Desk {
         let now = self.now();
         let target = match (incident, existing) {
             (_, Some(existing)) => {
+                // By id or reference, among the incidents the actor can see.
+                let visible =
+                    self.incident(actor.principal, existing).await.map_err(|_| invalid("existing", format!("no incident `{existing}`")))?;
                 let mut tx = self.store.begin().await?;
-                let incident = tx.incident_lock(existing).await?;
+                let incident = tx.incident_lock(&visible.id).await?;
                 if incident.owner_org_id != owner.id {
-                    return Err(invalid("incident", "the incident belongs to another CIRT"));
+                    return Err(invalid("existing", "the incident belongs to another CIRT"));
+                }
+                if incident.merged_into.is_some() || !Status::parse(&incident.status).is_ok_and(Status::is_open) {
+                    return Err(invalid("existing", format!("{} is closed; reopen it first or open a new incident", incident.reference)));
                 }
                 for observable in &found {
                     tx.incident_observable_add(&incident.id, observable.kind.as_str(), &observable.value, now).await?;
@@ -732,7 +743,8 @@ impl Desk {
         let created = time::parse(&incident.created_at).unwrap_or(now);
         let history: Vec<StatusChange> = timeline
             .iter()
-            .filter(|e| e.kind == "status")
+            // A merged incident's status changes are its own, not this one's.
+            .filter(|e| e.kind == "status" && !e.is_merged_copy())
             .filter_map(|e| {
                 let detail: serde_json::Value = serde_json::from_str(&e.detail).ok()?;
                 let to = Status::parse(detail.get("to")?.as_str()?).ok()?;
@@ -754,7 +766,7 @@ impl Desk {
         let mut timeline = self.store.incident_events(&incident.id).await?;
         // Constituents see the incident, not the CIRT's internal notes.
         if !handler {
-            timeline.retain(|e| e.kind != "note" || e.detail.contains("\"response\":true"));
+            timeline.retain(constituent_may_read);
         }
         let timers = self.timers(&incident, &timeline);
         Ok(IncidentView {
@@ -766,6 +778,16 @@ impl Desk {
             timers,
             incident,
         })
+    }
+
+    /// Does `text` (lower case) occur in what a constituent reads of the
+    /// incident: its title, description, reference and response notes?
+    async fn constituent_finds(&self, incident: &IncidentRow, text: &str) -> Result<bool, DeskError> {
+        if [&incident.title, &incident.description, &incident.reference].iter().any(|field| field.to_lowercase().contains(text)) {
+            return Ok(true);
+        }
+        let timeline = self.store.incident_events(&incident.id).await?;
+        Ok(timeline.iter().any(|e| e.kind == "note" && constituent_may_read(e) && e.body.to_lowercase().contains(text)))
     }
 
     pub async fn is_handler(&self, principal: &Principal, incident: &IncidentRow) -> Result<bool, DeskError> {
@@ -792,20 +814,20 @@ impl Desk {
             assignee_id: (queue == Queue::Mine).then(|| principal.user_id.clone()),
             ..Default::default()
         };
+        let mut handled_by: Option<Vec<String>> = None;
         let constituent_view = match principal.org_ids_for(Permission::IncidentRead) {
             None => {
                 store_filter.constituent_org_id = filter.constituent_org_id.clone();
                 false
             }
             Some(ids) if !ids.is_empty() => {
-                if let Some(org) = &filter.constituent_org_id {
-                    store_filter.constituent_org_id = Some(org.clone());
+                if filter.constituent_org_id.is_some() {
                     // Both conditions: handled by my CIRTs and concerning this org.
-                    let page = self.store.incident_list(&IncidentFilter { owner_org_ids: None, ..store_filter.clone() }, page).await?;
-                    let items = page.items.into_iter().filter(|i| ids.contains(&i.owner_org_id)).collect();
-                    return Ok(Page { items, next_cursor: page.next_cursor });
+                    store_filter.constituent_org_id = filter.constituent_org_id.clone();
+                    handled_by = Some(ids);
+                } else {
+                    store_filter.owner_org_ids = Some(ids);
                 }
-                store_filter.owner_org_ids = Some(ids);
                 false
             }
             Some(_) => {
@@ -814,13 +836,25 @@ impl Desk {
             }
         };
         let mut result = self.store.incident_list(&store_filter, page).await?;
+        if let Some(ids) = handled_by {
+            result.items.retain(|i| ids.contains(&i.owner_org_id));
+        }
         if constituent_view {
+            let text = store_filter.text.as_deref().map(str::to_lowercase);
             let mut visible = Vec::new();
             for incident in result.items {
                 let constituents = self.store.incident_constituents(&incident.id).await?;
-                if rampart_auth::access::can_see(Some(principal), &Self::shareable(&incident, &constituents)) {
-                    visible.push(incident);
+                if !rampart_auth::access::can_see(Some(principal), &Self::shareable(&incident, &constituents)) {
+                    continue;
                 }
+                // The store's search also reads internal notes, which a
+                // constituent must not be able to probe word by word.
+                if let Some(text) = &text
+                    && !self.constituent_finds(&incident, text).await?
+                {
+                    continue;
+                }
+                visible.push(incident);
             }
             result.items = visible;
         }
@@ -1082,6 +1116,19 @@ impl Desk {
         tx.audit(audit_entry(actor, "cirt.incident.merge", "incident", &merged.id, json!({"into": into_row.reference})), now).await?;
         tx.commit().await?;
         Ok(self.store.incident_get(&into_row.id).await?)
+    }
+}
+
+/// What a constituent reads of an incident's timeline: everything but the
+/// CIRT's internal notes.
+/// What a constituent sees of an incident's timeline: its creation, status
+/// changes, the CIRT's responses and notices, and attached reports; not
+/// internal notes, tasks, assignments, links or classification work.
+fn constituent_may_read(event: &EventRow) -> bool {
+    match event.kind.as_str() {
+        "created" | "status" | "notice" | "report" => true,
+        "note" => event.detail.contains("\"response\":true"),
+        _ => false,
     }
 }
 

@@ -35,12 +35,20 @@ pub struct NotificationPreferences {
     pub batch_minutes: i64,
 }
 
+/// A registry entry that is already there. The inserts below skip it with
+/// `ON CONFLICT DO NOTHING` instead of failing the statement, because on
+/// PostgreSQL a failed statement aborts the whole transaction, and an import
+/// skips entries that are already registered and carries on.
+fn already_registered(field: &'static str, affected: u64) -> Result<(), StoreError> {
+    if affected == 0 { Err(StoreError::Conflict { field, message: "already exists".into() }) } else { Ok(()) }
+}
+
 impl WriteTx {
     pub async fn network_add(&mut self, org_id: &str, keys: &NetworkKeys, now: DateTime<Utc>) -> Result<NetworkRow, StoreError> {
         let id = new_id(now).to_string();
-        sqlx::query(
+        let result = sqlx::query(
             "INSERT INTO constituency_networks (id, org_id, network, family, prefix_len, start_key, end_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
         )
         .bind(id.clone())
         .bind(org_id.to_owned())
@@ -52,27 +60,29 @@ impl WriteTx {
         .bind(time::format(now))
         .execute(self.conn())
         .await?;
+        already_registered("network", result.rows_affected())?;
         Ok(NetworkRow { id, org_id: org_id.to_owned(), network: keys.network.clone(), prefix_len: keys.prefix_len })
     }
 
     pub async fn asn_add(&mut self, org_id: &str, asn: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO constituency_asns (org_id, asn, created_at) VALUES ($1, $2, $3)")
+        let result = sqlx::query("INSERT INTO constituency_asns (org_id, asn, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(org_id.to_owned())
             .bind(asn)
             .bind(time::format(now))
             .execute(self.conn())
             .await?;
-        Ok(())
+        already_registered("asn", result.rows_affected())
     }
 
     pub async fn domain_add(&mut self, org_id: &str, domain: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO constituency_domains (org_id, domain, created_at) VALUES ($1, $2, $3)")
-            .bind(org_id.to_owned())
-            .bind(domain.to_owned())
-            .bind(time::format(now))
-            .execute(self.conn())
-            .await?;
-        Ok(())
+        let result =
+            sqlx::query("INSERT INTO constituency_domains (org_id, domain, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(org_id.to_owned())
+                .bind(domain.to_owned())
+                .bind(time::format(now))
+                .execute(self.conn())
+                .await?;
+        already_registered("domain", result.rows_affected())
     }
 
     /// Removes one network, ASN or domain entry; false when there was none.
@@ -429,6 +439,18 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// Ends the id of an event copied onto the surviving incident of a merge.
+const MERGED_COPY_SUFFIX: &str = "-m";
+
+impl EventRow {
+    /// Copied from an incident merged into this one: part of the timeline
+    /// shown, but not this incident's own history (its status changes do
+    /// not move this incident's SLA timers).
+    pub fn is_merged_copy(&self) -> bool {
+        self.id.ends_with(MERGED_COPY_SUFFIX)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ObservableRow {
     pub kind: String,
@@ -651,13 +673,15 @@ impl WriteTx {
         .execute(self.conn())
         .await?;
         // Copies of the merged timeline get new ids derived from the old ones,
-        // so the surviving timeline shows both histories in time order.
+        // so the surviving timeline shows both histories in time order, and
+        // [`EventRow::is_merged_copy`] tells the copies apart.
         sqlx::query(
             "INSERT INTO incident_events (id, incident_id, at, actor_id, actor_label, kind, body, detail) \
-             SELECT id || '-m', $2, at, actor_id, actor_label, kind, body, detail FROM incident_events WHERE incident_id = $1",
+             SELECT id || $3, $2, at, actor_id, actor_label, kind, body, detail FROM incident_events WHERE incident_id = $1",
         )
         .bind(from.to_owned())
         .bind(into.to_owned())
+        .bind(MERGED_COPY_SUFFIX.to_owned())
         .execute(self.conn())
         .await?;
         Ok(())
@@ -805,5 +829,118 @@ impl Store {
             .bind(incident_id.to_owned())
             .fetch_all(self.reader())
             .await?)
+    }
+}
+
+// ----- notices ------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub id: String,
+    pub incident_id: String,
+    pub org_id: String,
+    pub recipient: String,
+    pub language: String,
+    pub format: String,
+    pub queued_at: String,
+    pub due_at: String,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+    pub message_id: Option<String>,
+}
+
+const NOTICE_COLUMNS: &str =
+    "id, incident_id, org_id, recipient, language, format, queued_at, due_at, status, attempts, last_error, sent_at, message_id";
+
+fn notice_from(r: &sqlx::any::AnyRow) -> Result<NoticeRow, StoreError> {
+    Ok(NoticeRow {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        org_id: r.try_get("org_id")?,
+        recipient: r.try_get("recipient")?,
+        language: r.try_get("language")?,
+        format: r.try_get("format")?,
+        queued_at: r.try_get("queued_at")?,
+        due_at: r.try_get("due_at")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+        sent_at: r.try_get("sent_at")?,
+        message_id: r.try_get("message_id")?,
+    })
+}
+
+impl WriteTx {
+    pub async fn notice_insert(&mut self, notice: &NoticeRow) -> Result<(), StoreError> {
+        let sql = format!("INSERT INTO notices ({NOTICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(notice.id.clone())
+            .bind(notice.incident_id.clone())
+            .bind(notice.org_id.clone())
+            .bind(notice.recipient.clone())
+            .bind(notice.language.clone())
+            .bind(notice.format.clone())
+            .bind(notice.queued_at.clone())
+            .bind(notice.due_at.clone())
+            .bind(notice.status.clone())
+            .bind(notice.attempts)
+            .bind(notice.last_error.clone())
+            .bind(notice.sent_at.clone())
+            .bind(notice.message_id.clone())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Records a delivery attempt's outcome.
+    pub async fn notice_record(
+        &mut self,
+        id: &str,
+        status: &str,
+        due_at: &str,
+        error: Option<&str>,
+        sent_at: Option<&str>,
+        message_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE notices SET status = $2, due_at = $3, attempts = attempts + 1, last_error = $4, sent_at = $5, message_id = $6 WHERE id = $1",
+        )
+        .bind(id.to_owned())
+        .bind(status.to_owned())
+        .bind(due_at.to_owned())
+        .bind(error.map(str::to_owned))
+        .bind(sent_at.map(str::to_owned))
+        .bind(message_id.map(str::to_owned))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the first response of an incident if it has none yet.
+    pub async fn incident_first_response(&mut self, incident_id: &str, at: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE incidents SET first_response_at = $2 WHERE id = $1 AND first_response_at IS NULL")
+            .bind(incident_id.to_owned())
+            .bind(at.to_owned())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Queued notices due at `now`, oldest first.
+    pub async fn notices_due(&self, now: &str, limit: i64) -> Result<Vec<NoticeRow>, StoreError> {
+        let sql = format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE status = 'queued' AND due_at <= $1 ORDER BY due_at, id LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.to_owned()).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(notice_from).collect()
+    }
+
+    pub async fn notices_of_incident(&self, incident_id: &str) -> Result<Vec<NoticeRow>, StoreError> {
+        let sql = format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE incident_id = $1 ORDER BY queued_at, recipient");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(incident_id.to_owned()).fetch_all(self.reader()).await?;
+        rows.iter().map(notice_from).collect()
     }
 }

@@ -48,10 +48,7 @@ async fn lookups_return_the_most_specific_entry_first() {
         assert_eq!(lookup("2001:db8:42:7::1").await, [hit(bank, "network", "2001:db8:42::/48")]);
         assert_eq!(lookup("2001:db8:43::1").await, []);
         // A network is covered by the entries at least as wide as it.
-        assert_eq!(
-            lookup("198.51.100.192/26").await,
-            [hit(bank, "network", "198.51.100.128/25"), hit(isp, "network", "198.51.100.0/24")]
-        );
+        assert_eq!(lookup("198.51.100.192/26").await, [hit(bank, "network", "198.51.100.128/25"), hit(isp, "network", "198.51.100.0/24")]);
         assert_eq!(lookup("198.51.100.0/23").await, [], "wider than anything registered");
 
         assert_eq!(lookup("AS64500").await, [hit(isp, "asn", "AS64500")]);
@@ -137,6 +134,7 @@ async fn only_the_cirt_of_a_constituent_edits_its_registry_and_only_cirt_staff_l
     each_backend(|env| async move {
         register(&env).await;
         let w = &env.w;
+        let br_manager = env.extra_user(&w.br_cirt, "manager@br-cirt.gov.br", Role::CirtManager).await;
         let before = env.audit_ok().await;
 
         // The analyst reads but does not edit.
@@ -151,11 +149,12 @@ async fn only_the_cirt_of_a_constituent_edits_its_registry_and_only_cirt_staff_l
         // but a manager edits the registry of their own CIRT.
         assert_forbidden(env.desk.add_network(&actor(&w.br_analyst), &w.isp.id, "203.0.113.0/24").await);
         assert_forbidden(env.desk.add_network(&actor(&w.br_analyst), &w.br_cirt.id, "203.0.113.0/24").await);
-        let br_manager = env.extra_user(&w.br_cirt, "manager@br-cirt.gov.br", Role::CirtManager).await;
         assert_forbidden(env.desk.add_network(&actor(&br_manager), &w.isp.id, "203.0.113.0/24").await);
         assert_forbidden(env.desk.add_domain(&actor(&br_manager), &w.bank.id, "harambee.co.ke").await);
-        // …and KE-CIRT's manager does not edit Brazil's.
+        // …and KE-CIRT's manager does not edit Brazil's, nor an
+        // international organisation's.
         assert_forbidden(env.desk.add_network(&actor(&w.manager), &w.br_cirt.id, "203.0.113.0/24").await);
+        assert_forbidden(env.desk.add_network(&actor(&w.manager), &w.operators.id, "203.0.113.0/24").await);
 
         // Constituents and the platform administrator have no registry access.
         for outsider in [&w.isp_user, &w.bank_user, &w.admin] {
@@ -271,6 +270,20 @@ async fn a_file_repeating_a_row_or_a_registered_entry_imports_the_rest() {
         assert_eq!(env.desk.import_registry(&m, &file).await, Ok(2), "AS64500 was registered and the domain is repeated");
         assert_eq!(env.desk.lookup(&w.analyst, "www.savannah.co.ke").await.unwrap(), [hit(isp, "domain", "savannah.co.ke")]);
         assert_eq!(env.desk.lookup(&w.analyst, "203.0.113.1").await.unwrap(), [hit(isp, "network", "203.0.113.0/24")]);
+    })
+    .await;
+}
+
+/// `Query::parse` (constituency.rs) takes anything starting with "AS" for an
+/// AS number, so a registered domain whose name starts with "as" cannot be
+/// looked up. Un-ignore once the parser tries a domain when the rest is not
+/// a number.
+#[tokio::test]
+async fn domains_starting_with_as_are_looked_up_as_domains() {
+    each_backend(|env| async move {
+        let w = &env.w;
+        env.desk.add_domain(&actor(&w.manager), &w.bank.id, "asante-bank.co.ke").await.unwrap();
+        assert_eq!(env.desk.lookup(&w.analyst, "asante-bank.co.ke").await.unwrap(), [hit(&w.bank.id, "domain", "asante-bank.co.ke")]);
     })
     .await;
 }

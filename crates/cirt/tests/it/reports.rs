@@ -102,10 +102,10 @@ async fn public_reports_go_to_the_national_cirt_of_their_country() {
         assert_eq!(by_alpha3.reference, "REP-2026-000002");
 
         let received = env.audit("cirt.report.receive").await;
-        assert_eq!(received.iter().map(|r| (r.actor_id.clone(), r.actor_label.as_str())).collect::<Vec<_>>(), [
-            (None, "public"),
-            (None, "public")
-        ]);
+        assert_eq!(
+            received.iter().map(|r| (r.actor_id.clone(), r.actor_label.as_str())).collect::<Vec<_>>(),
+            [(None, "public"), (None, "public")]
+        );
 
         // The public report is the KE desk's, not Brazil's.
         assert_eq!(env.desk.report(&w.analyst, &row.id).await.unwrap().id, row.id);
@@ -133,7 +133,7 @@ async fn a_report_is_seen_by_its_reporter_and_the_receiving_cirt_only() {
         // Lists: the CIRT sees what it received, a constituent what its
         // organisation sent.
         assert_eq!(list_ids(&env, &w.analyst).await, sorted(vec![row.id.clone(), public_row.id.clone()]));
-        assert_eq!(list_ids(&env, &w.isp_user).await, [row.id.clone()]);
+        assert_eq!(list_ids(&env, &w.isp_user).await, [row.id.as_str()]);
         assert_eq!(list_ids(&env, &w.bank_user).await, Vec::<String>::new());
         assert_eq!(list_ids(&env, &w.br_analyst).await, Vec::<String>::new());
         assert_forbidden(env.desk.reports(&w.admin, None, &PageRequest::first(10)).await);

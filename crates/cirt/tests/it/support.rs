@@ -129,10 +129,6 @@ impl Env {
         Env { desk, auth, store, clock, w }
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
-        rampart_core::Clock::now(&self.clock)
-    }
-
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }
@@ -288,7 +284,9 @@ impl Drop for SchemaGuard {
             // with its own runtime.
             let _ = std::thread::spawn(move || {
                 if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    let _ = runtime.block_on(tokio::time::timeout(std::time::Duration::from_secs(10), drop_schema(&base, &schema)));
+                    runtime.block_on(async {
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drop_schema(&base, &schema)).await;
+                    });
                 }
             })
             .join();
