@@ -1121,6 +1121,126 @@ impl Desk {
 
 /// What a constituent reads of an incident's timeline: everything but the
 /// CIRT's internal notes.
+impl Desk {
+    /// Queues notices about an incident to the contacts of each affected
+    /// constituent, in their preferred language and format, due after their
+    /// batching interval; a `Notifier` sends them.
+    pub async fn notify(&self, actor: &Actor<'_>, id: &str) -> Result<Vec<rampart_store::cirt::NoticeRow>, DeskError> {
+        let incident = self.incident(actor.principal, id).await?;
+        let owner = self.org(&incident.owner_org_id).await?;
+        Self::require(actor.principal, Permission::IncidentWrite, &owner)?;
+        if incident.tlp.parse::<Tlp>().unwrap_or(Tlp::Red) == Tlp::Red {
+            return Err(invalid("tlp", "TLP:RED incidents are not sent by e-mail; tell the named recipients directly"));
+        }
+        let constituents = self.store.incident_constituents(&incident.id).await?;
+        if constituents.is_empty() {
+            return Err(invalid("constituents", "the incident has no affected constituent to notify"));
+        }
+        let now = self.now();
+        let mut notices = Vec::new();
+        for org_id in &constituents {
+            let org = self.org(org_id).await?;
+            let contacts = self.store.contacts_of(&org.id).await?;
+            // Role addresses for incidents or abuse first; any contact otherwise.
+            let preferred: Vec<_> = contacts
+                .iter()
+                .filter(|c| {
+                    let role = c.role.to_lowercase();
+                    role.contains("incident") || role.contains("abuse") || role.contains("security")
+                })
+                .collect();
+            let chosen: Vec<_> = if preferred.is_empty() { contacts.iter().collect() } else { preferred };
+            if chosen.is_empty() {
+                return Err(invalid("constituents", format!("{} has no contact to notify; add one on its organisation page", org.name)));
+            }
+            let prefs = self.store.notification_preferences(&org.id).await?;
+            let language = prefs.as_ref().map(|p| p.language.clone()).unwrap_or_else(|| "en".into());
+            let format = prefs.as_ref().map(|p| p.format.clone()).unwrap_or_else(|| "csv".into());
+            let batch = prefs.as_ref().map(|p| p.batch_minutes).unwrap_or(0);
+            for contact in chosen {
+                notices.push(rampart_store::cirt::NoticeRow {
+                    id: new_id(now).to_string(),
+                    incident_id: incident.id.clone(),
+                    org_id: org.id.clone(),
+                    recipient: contact.email.clone(),
+                    language: language.clone(),
+                    format: format.clone(),
+                    queued_at: time::format(now),
+                    due_at: time::format(now + chrono::Duration::minutes(batch)),
+                    status: "queued".into(),
+                    attempts: 0,
+                    last_error: None,
+                    sent_at: None,
+                    message_id: None,
+                });
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let (actor_id, label) = timeline_actor(actor.principal);
+        for notice in &notices {
+            tx.notice_insert(notice).await?;
+            tx.incident_event_add(
+                &incident.id,
+                actor_id,
+                label,
+                "notice",
+                &notice.recipient,
+                &json!({"recipient": notice.recipient, "status": "queued"}),
+                now,
+            )
+            .await?;
+        }
+        let recipients: Vec<&str> = notices.iter().map(|n| n.recipient.as_str()).collect();
+        tx.audit(audit_entry(actor, "cirt.incident.notify", "incident", &incident.id, json!({"recipients": recipients})), now).await?;
+        tx.commit().await?;
+        Ok(notices)
+    }
+
+    /// Sets how and when an organisation receives notices.
+    pub async fn set_notification_preferences(
+        &self,
+        actor: &Actor<'_>,
+        org_id: &str,
+        format: &str,
+        language: &str,
+        batch_minutes: i64,
+    ) -> Result<(), DeskError> {
+        let org = self.org(org_id).await?;
+        let own = actor.principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() });
+        if !own {
+            self.require_registry_manager(actor.principal, &org).await?;
+        }
+        if !["csv", "json"].contains(&format) {
+            return Err(invalid("format", format!("`{format}` is not csv or json")));
+        }
+        if !crate::notify::languages().iter().any(|l| l == language) {
+            return Err(invalid("language", format!("notices can be written in {}", crate::notify::languages().join(", "))));
+        }
+        if !(0..=7 * 24 * 60).contains(&batch_minutes) {
+            return Err(invalid("batch_minutes", "must be between 0 and 10080 (a week)"));
+        }
+        let prefs = rampart_store::cirt::NotificationPreferences {
+            org_id: org.id.clone(),
+            format: format.into(),
+            language: language.into(),
+            batch_minutes,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.notification_preferences_put(&prefs, self.now()).await?;
+        self.audited(
+            tx,
+            audit_entry(
+                actor,
+                "cirt.constituency.notification_preferences",
+                "organisation",
+                &org.id,
+                json!({"after": {"format": format, "language": language, "batch_minutes": batch_minutes}}),
+            ),
+        )
+        .await
+    }
+}
+
 /// What a constituent sees of an incident's timeline: its creation, status
 /// changes, the CIRT's responses and notices, and attached reports; not
 /// internal notes, tasks, assignments, links or classification work.

@@ -8,8 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod incidents;
+mod notices;
 mod registry;
 mod reports;
 mod sla;
+mod smtp;
 mod support;
 mod visibility;
