@@ -152,6 +152,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     "login_attempts_per_minute": config.login_attempts_per_minute,
                 },
                 "log": {"format": format!("{:?}", config.log_format).to_lowercase(), "level": config.log_level},
+                "smtp": config.smtp.as_ref().map(|s| json!({"host": s.host, "port": s.port, "from": s.from, "tls": format!("{:?}", s.tls).to_lowercase(), "authenticated": s.credentials.is_some()})),
             });
             if json.json {
                 print_json(&summary);
@@ -194,7 +195,20 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         );
     }
     spawn_session_purge(auth.clone(), config);
-    let state = rampart_web::AppState::new(auth, web_config);
+    let mut state = rampart_web::AppState::new(auth.clone(), web_config);
+    match &config.smtp {
+        Some(smtp) => {
+            let mailer = rampart_cirt::notify::SmtpMailer::new(&smtp.host, smtp.port, smtp.tls, smtp.credentials.clone())
+                .map_err(|err| CliError::Invalid(format!("smtp.host: {err}")))?;
+            let notifier = rampart_cirt::notify::Notifier::new(store.clone(), auth.clock(), std::sync::Arc::new(mailer), &smtp.from)
+                .map_err(|err| CliError::Invalid(err.to_string()))?;
+            let notifier = std::sync::Arc::new(notifier);
+            spawn_notice_sender(notifier.clone());
+            state = state.with_notifier(notifier);
+            println!("Notices to constituents are sent through {}:{}", smtp.host, smtp.port);
+        }
+        None => println!("No SMTP server configured: notices to constituents stay queued (see [smtp] in the README)."),
+    }
     // Stop cleanly on Ctrl-C and on SIGTERM (what service managers send).
     let shutdown = async {
         let interrupt = tokio::signal::ctrl_c();
@@ -220,6 +234,29 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     rampart_web::serve(state, listener, tls, shutdown).await.map_err(|err| CliError::Other(err.to_string()))?;
     store.close().await;
     Ok(())
+}
+
+/// Sends due notices every thirty seconds (batched notices fall due later
+/// than they are queued).
+fn spawn_notice_sender(notifier: std::sync::Arc<rampart_cirt::notify::Notifier>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            interval.tick().await;
+            match notifier.flush().await {
+                Ok(report) if report.mails_sent + report.notices_failed + report.notices_retrying > 0 => {
+                    tracing::info!(
+                        mails = report.mails_sent,
+                        retrying = report.notices_retrying,
+                        failed = report.notices_failed,
+                        "notices sent"
+                    );
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "sending notices failed"),
+            }
+        }
+    });
 }
 
 /// Expired sessions are removed every ten minutes; expiry itself is checked

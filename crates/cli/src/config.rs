@@ -21,6 +21,29 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub smtp: RawSmtp,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<i64>,
+    pub from: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub tls: Option<String>,
+}
+
+/// Where notices to constituents are sent from.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    pub credentials: Option<(String, String)>,
+    pub tls: rampart_cirt::notify::TlsMode,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -77,6 +100,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     pub log_format: LogFormat,
     pub log_level: String,
+    /// `None`: notices are queued but not sent.
+    pub smtp: Option<SmtpConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +116,7 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The environment variables read, each with the key it overrides.
-pub const ENV_KEYS: [(&str, &str); 13] = [
+pub const ENV_KEYS: [(&str, &str); 19] = [
     ("RAMPART_DATABASE_URL", "database.url"),
     ("RAMPART_SERVER_BIND", "server.bind"),
     ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
@@ -105,6 +130,12 @@ pub const ENV_KEYS: [(&str, &str); 13] = [
     ("RAMPART_AUTH_LOGIN_ATTEMPTS_PER_MINUTE", "auth.login_attempts_per_minute"),
     ("RAMPART_LOG_FORMAT", "log.format"),
     ("RAMPART_LOG_LEVEL", "log.level"),
+    ("RAMPART_SMTP_HOST", "smtp.host"),
+    ("RAMPART_SMTP_PORT", "smtp.port"),
+    ("RAMPART_SMTP_FROM", "smtp.from"),
+    ("RAMPART_SMTP_USERNAME", "smtp.username"),
+    ("RAMPART_SMTP_PASSWORD", "smtp.password"),
+    ("RAMPART_SMTP_TLS", "smtp.tls"),
 ];
 
 fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
@@ -155,6 +186,12 @@ impl RawConfig {
                 "auth.login_attempts_per_minute" => self.auth.login_attempts_per_minute = Some(int(&value)?),
                 "log.format" => self.log.format = Some(value),
                 "log.level" => self.log.level = Some(value),
+                "smtp.host" => self.smtp.host = Some(value),
+                "smtp.port" => self.smtp.port = Some(int(&value)?),
+                "smtp.from" => self.smtp.from = Some(value),
+                "smtp.username" => self.smtp.username = Some(value),
+                "smtp.password" => self.smtp.password = Some(value),
+                "smtp.tls" => self.smtp.tls = Some(value),
                 _ => {}
             }
         }
@@ -202,6 +239,29 @@ impl RawConfig {
             return Err(bad("log.level", format!("`{log_level}` is not one of error, warn, info, debug, trace")));
         }
         let tls_on = tls.is_some();
+        let smtp = match self.smtp.host.filter(|h| !h.trim().is_empty()) {
+            None => None,
+            Some(host) => {
+                let port = u16::try_from(ranged("smtp.port", self.smtp.port, 25, 1, 65535)?).unwrap_or(25);
+                let from = self.smtp.from.ok_or_else(|| bad("smtp.from", "is required when smtp.host is set"))?;
+                if !from.contains('@') {
+                    return Err(bad("smtp.from", format!("`{from}` is not an e-mail address")));
+                }
+                let tls = match self.smtp.tls.as_deref().unwrap_or("opportunistic") {
+                    "opportunistic" => rampart_cirt::notify::TlsMode::Opportunistic,
+                    "required" => rampart_cirt::notify::TlsMode::Required,
+                    "none" => rampart_cirt::notify::TlsMode::None,
+                    other => return Err(bad("smtp.tls", format!("`{other}` is not opportunistic, required or none"))),
+                };
+                let credentials = match (self.smtp.username, self.smtp.password) {
+                    (Some(user), Some(password)) => Some((user, password)),
+                    (None, None) => None,
+                    (Some(_), None) => return Err(bad("smtp.password", "is required when smtp.username is set")),
+                    (None, Some(_)) => return Err(bad("smtp.username", "is required when smtp.password is set")),
+                };
+                Some(SmtpConfig { host, port, from, credentials, tls })
+            }
+        };
         Ok(Config {
             database: Location::parse(&database),
             bind,
@@ -222,6 +282,7 @@ impl RawConfig {
             .unwrap_or(10),
             log_format,
             log_level,
+            smtp,
         })
     }
 }
@@ -273,6 +334,19 @@ mod tests {
             let err = raw.validate().unwrap_err();
             assert_eq!(err.key, key, "{err}");
         }
+        let smtp_without_from =
+            RawConfig { smtp: RawSmtp { host: Some("mail.example".into()), ..Default::default() }, ..Default::default() };
+        assert_eq!(smtp_without_from.validate().unwrap_err().key, "smtp.from");
+        let smtp_bad_tls = RawConfig {
+            smtp: RawSmtp {
+                host: Some("mail.example".into()),
+                from: Some("c@x.example".into()),
+                tls: Some("maybe".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(smtp_bad_tls.validate().unwrap_err().key, "smtp.tls");
         let unknown = RawConfig::from_toml("[server]\nbindd = \"x\"\n").unwrap_err();
         assert!(unknown.message.contains("bindd"), "{unknown}");
         assert_eq!(unknown.key, "line 2");

@@ -54,6 +54,7 @@ pub struct AppState {
 
 struct Inner {
     auth: AuthService,
+    notifier: std::sync::OnceLock<Arc<rampart_cirt::notify::Notifier>>,
     desk: rampart_cirt::Desk,
     public_form_limiter: RateLimiter,
     config: WebConfig,
@@ -67,6 +68,7 @@ impl AppState {
         let per_minute = if config.login_attempts_per_minute == 0 { 10 } else { config.login_attempts_per_minute };
         AppState {
             inner: Arc::new(Inner {
+                notifier: std::sync::OnceLock::new(),
                 desk: rampart_cirt::Desk::new(auth.store().clone(), auth.clock()),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
@@ -77,6 +79,17 @@ impl AppState {
                 catalogues: i18n::Catalogues::load(),
             }),
         }
+    }
+
+    /// Attaches the notifier that sends queued notices (configured SMTP).
+    /// Set once at start; a second call is ignored.
+    pub fn with_notifier(self, notifier: Arc<rampart_cirt::notify::Notifier>) -> Self {
+        let _ = self.inner.notifier.set(notifier);
+        self
+    }
+
+    pub fn notifier(&self) -> Option<Arc<rampart_cirt::notify::Notifier>> {
+        self.inner.notifier.get().cloned()
     }
 
     pub fn auth(&self) -> &AuthService {

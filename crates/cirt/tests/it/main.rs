@@ -12,6 +12,5 @@ mod notices;
 mod registry;
 mod reports;
 mod sla;
-mod smtp;
 mod support;
 mod visibility;

@@ -2,11 +2,11 @@
 //! server on loopback: composition, batching per recipient and interval,
 //! retries, delivery status and the first-response timer.
 
-use crate::smtp::{SmtpServer, part_body};
 use crate::support::{Env, actor, assert_invalid, each_backend};
 use chrono::Duration;
 use rampart_cirt::notify::{Notifier, SmtpMailer, TlsMode};
 use rampart_core::{Clock, Tlp};
+use rampart_testkit::smtp::{SmtpServer, part_body};
 use std::sync::Arc;
 
 async fn contact(env: &Env, org_id: &str, email: &str) {

@@ -23,6 +23,7 @@ fn defaults_are_printed() {
             "login_attempts_per_minute": 10,
         },
         "log": {"format": "text", "level": "info"},
+        "smtp": null,
     });
     assert_eq!(run.json(), expected);
     assert_eq!(run.json()["bind"], "127.0.0.1:8080");

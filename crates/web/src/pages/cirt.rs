@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cirt/incidents/{id}/classify", post(classify))
         .route("/cirt/incidents/{id}/link", post(link))
         .route("/cirt/incidents/{id}/merge", post(merge))
+        .route("/cirt/incidents/{id}/notify", post(notify))
         .route("/cirt/reports", get(reports))
         .route("/cirt/reports/{id}", get(report_page))
         .route("/cirt/reports/{id}/promote", post(promote_report))
@@ -384,6 +385,8 @@ struct IncidentPage {
     observable_kinds: Vec<String>,
     orgs: Vec<(String, String)>,
     link_refs: Vec<(String, String)>,
+    notices: Vec<rampart_store::cirt::NoticeRow>,
+    smtp_configured: bool,
     error: Option<String>,
 }
 
@@ -486,6 +489,8 @@ async fn incident_view(
             .collect(),
         orgs,
         link_refs,
+        notices: if handler { state.store().notices_of_incident(&view.incident.id).await? } else { Vec::new() },
+        smtp_configured: state.notifier().is_some(),
         handler,
         error: error.as_ref().map(WebError::public_message),
         view,
@@ -723,6 +728,39 @@ async fn merge(
     match state.desk().merge(&actor, &id, form.other.trim()).await {
         Ok(into) => Ok(Redirect::to(&format!("/cirt/incidents/{}?done=cirt.incident.merged", into.id)).into_response()),
         Err(err) => after(&state, &viewer, &id, Err(err.into()), "").await,
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn notify(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require()?;
+    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let result = state.desk().notify(&actor, &id).await.map(|_| ()).map_err(WebError::from);
+    if result.is_ok() {
+        flush_soon(&state);
+    }
+    after(&state, &viewer, &id, result, "cirt.incident.notices_queued").await
+}
+
+/// Sends due notices in the background, so the analyst's page does not wait
+/// on a constituent's mail server.
+pub fn flush_soon(state: &AppState) {
+    if let Some(notifier) = state.notifier() {
+        tokio::spawn(async move {
+            if let Err(err) = notifier.flush().await {
+                tracing::warn!(error = %err, "sending notices failed");
+            }
+        });
     }
 }
 

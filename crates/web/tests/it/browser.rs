@@ -292,6 +292,19 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
         .await
         .expect("isp user");
     auth.grant_role(&actor, &isp_user, rampart_core::Role::Constituent, rampart_auth::Scope::Org(isp.id.clone())).await.expect("grant");
+    auth.add_contact(&actor, &isp.id, "incident reports", Some("SOC"), "abuse@isp.example", None).await.expect("contact");
+    // Notices go to a real SMTP server on loopback.
+    let smtp = rampart_testkit::smtp::SmtpServer::start().await;
+    let mailer =
+        rampart_cirt::notify::SmtpMailer::new("127.0.0.1", smtp.port, rampart_cirt::notify::TlsMode::Opportunistic, None).expect("mailer");
+    let notifier = rampart_cirt::notify::Notifier::new(
+        world.store.clone(),
+        auth.clock(),
+        std::sync::Arc::new(mailer),
+        "KE-CIRT <cirt@ke-cirt.example>",
+    )
+    .expect("notifier");
+    let _ = world.state.clone().with_notifier(std::sync::Arc::new(notifier));
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -352,6 +365,24 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
     fill(&client, "#note-text", "We have requested the takedown of the phishing site; please warn your customers.").await;
     client.find(Locator::Css("#note-response")).await.expect("checkbox").click().await.expect("tick");
     click(&client, "#add-note").await;
+    // Notify the ISP: the mail with the affected observables arrives.
+    click(&client, "#notify-constituents").await;
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = smtp.messages();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered.len(), 1, "the notice reached the SMTP server");
+    assert_eq!(delivered[0].to, ["abuse@isp.example"]);
+    let reference = text_of(&client, "#incident-reference").await;
+    assert!(delivered[0].data.contains(&format!("Subject: [TLP:AMBER] {reference}")), "{}", delivered[0].data);
+    let csv = rampart_testkit::smtp::part_body(&delivered[0].data, "filename=\"events.csv\"").expect("CSV attachment");
+    assert!(csv.contains("198.51.100.77"), "{csv}");
+    client.goto(client.current_url().await.expect("url").as_ref()).await.expect("reload");
+    assert!(text_of(&client, "#notices").await.contains("sent"), "delivery status shown");
     for status in ["in_progress", "resolved", "closed"] {
         select(&client, "#next-status", status).await;
         click(&client, "#change-status").await;

@@ -1,4 +1,4 @@
-//! A small SMTP server for the tests: it speaks enough of RFC 5321 for a
+//! A small SMTP server for tests: it speaks enough of RFC 5321 for a
 //! real client (lettre) to deliver mail over loopback, records what
 //! arrived, and can be told to refuse the next deliveries temporarily.
 

@@ -1,0 +1,5 @@
+//! Real peers for tests. Used only as a dev-dependency.
+
+#![allow(clippy::expect_used)]
+
+pub mod smtp;
