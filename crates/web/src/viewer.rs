@@ -41,6 +41,14 @@ impl Viewer {
         self.principal.as_ref().map(|principal| Actor { principal, ip: self.ip.clone() })
     }
 
+    /// For a form that changes something: checks the CSRF token and that
+    /// someone is signed in, and returns them as the actor.
+    pub fn act(&self, csrf: &str) -> Result<Actor<'_>, PageError> {
+        self.check_csrf(csrf)?;
+        self.require()?;
+        self.actor().ok_or(PageError(WebError::Unauthenticated))
+    }
+
     pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
         if rampart_auth::secret::constant_time_eq(&self.csrf, submitted) {
             Ok(())

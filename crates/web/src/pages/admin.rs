@@ -473,9 +473,7 @@ struct NewOrgForm {
 }
 
 async fn create_org(State(state): State<AppState>, viewer: Viewer, Form(form): Form<NewOrgForm>) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let org = NewOrg {
         name: form.name,
         short_name: None,
@@ -507,9 +505,7 @@ async fn org_mfa(
     Path(id): Path<String>,
     Form(form): Form<MfaForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     state.auth().set_org_mfa_required(&actor, &id, form.required == "true").await?;
     Ok(Redirect::to(&format!("/orgs/{id}")).into_response())
 }
@@ -529,9 +525,7 @@ async fn add_contact(
     Path(id): Path<String>,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     state.auth().add_contact(&actor, &id, &form.role, form.name.as_deref(), &form.email, form.phone.as_deref()).await?;
     Ok(Redirect::to(&format!("/orgs/{id}?done=platform.orgs.contact_added")).into_response())
 }
@@ -542,9 +536,7 @@ async fn remove_contact(
     Path((id, contact_id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     state.auth().remove_contact(&actor, &id, &contact_id).await?;
     Ok(Redirect::to(&format!("/orgs/{id}?done=platform.orgs.contact_removed")).into_response())
 }

@@ -319,9 +319,7 @@ pub fn new_incident_from(
 }
 
 async fn create_incident(State(state): State<AppState>, viewer: Viewer, Form(form): Form<NewIncidentForm>) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let built = new_incident_from(
         form.owner_org_id,
         form.title,
@@ -537,9 +535,7 @@ async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = match Status::parse(&form.status) {
         Ok(to) => state.desk().change_status(&actor, &id, to, &form.comment).await.map(|_| ()).map_err(WebError::from),
         Err(err) => Err(WebError::invalid("status", err.to_string())),
@@ -585,9 +581,7 @@ async fn add_note(
     Path(id): Path<String>,
     Form(form): Form<NoteForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().add_note(&actor, &id, &form.text, form.response.is_some()).await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cirt.incident.note_added").await
 }
@@ -604,9 +598,7 @@ async fn add_task(
     Path(id): Path<String>,
     Form(form): Form<TaskForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().add_task(&actor, &id, &form.title).await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cirt.incident.task_updated").await
 }
@@ -623,9 +615,7 @@ async fn toggle_task(
     Path((id, task_id)): Path<(String, String)>,
     Form(form): Form<ToggleForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().set_task(&actor, &id, &task_id, form.done == "true").await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cirt.incident.task_updated").await
 }
@@ -643,9 +633,7 @@ async fn add_observable(
     Path(id): Path<String>,
     Form(form): Form<ObservableForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().add_observable(&actor, &id, &form.kind, &form.value).await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cirt.incident.observable_added").await
 }
@@ -662,9 +650,7 @@ async fn add_constituent(
     Path(id): Path<String>,
     Form(form): Form<ConstituentForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().add_constituent(&actor, &id, &form.org_id).await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cirt.incident.constituent_added").await
 }
@@ -685,9 +671,7 @@ async fn classify(
     Path(id): Path<String>,
     Form(form): Form<ClassifyForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = async {
         let (impact, urgency) = (level("impact", &form.impact)?, level("urgency", &form.urgency)?);
         let (tlp, pap) = (parse_tlp("tlp", &form.tlp)?, parse_tlp("pap", &form.pap)?);
@@ -709,9 +693,7 @@ async fn link(
     Path(id): Path<String>,
     Form(form): Form<OtherForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().link(&actor, &id, form.other.trim()).await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cirt.incident.linked").await
 }
@@ -722,9 +704,7 @@ async fn merge(
     Path(id): Path<String>,
     Form(form): Form<OtherForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     match state.desk().merge(&actor, &id, form.other.trim()).await {
         Ok(into) => Ok(Redirect::to(&format!("/cirt/incidents/{}?done=cirt.incident.merged", into.id)).into_response()),
         Err(err) => after(&state, &viewer, &id, Err(err.into()), "").await,
@@ -742,9 +722,7 @@ async fn notify(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let result = state.desk().notify(&actor, &id).await.map(|_| ()).map_err(WebError::from);
     if result.is_ok() {
         flush_soon(&state);
@@ -928,9 +906,7 @@ async fn reject_report(
     Path(id): Path<String>,
     Form(form): Form<RejectForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     state.desk().reject_report(&actor, &id, &form.reason).await?;
     Ok(Redirect::to("/cirt/reports?done=cirt.reports.rejected").into_response())
 }
@@ -1150,9 +1126,7 @@ struct EntryForm {
 }
 
 async fn add_entry(State(state): State<AppState>, viewer: Viewer, Form(form): Form<EntryForm>) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     let desk = state.desk();
     let result = match form.kind.as_str() {
         "network" => desk.add_network(&actor, &form.org_id, &form.value).await.map(|_| ()),
@@ -1180,9 +1154,7 @@ async fn add_entry(State(state): State<AppState>, viewer: Viewer, Form(form): Fo
 }
 
 async fn remove_entry(State(state): State<AppState>, viewer: Viewer, Form(form): Form<EntryForm>) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     state.desk().remove_entry(&actor, &form.org_id, &form.kind, &form.value).await?;
     Ok(Redirect::to(&format!("/cirt/constituency?org_id={}&done=cirt.constituency.removed", url_encode(&form.org_id))).into_response())
 }
@@ -1194,9 +1166,7 @@ struct ImportForm {
 }
 
 async fn import_registry(State(state): State<AppState>, viewer: Viewer, Form(form): Form<ImportForm>) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     match state.desk().import_registry(&actor, &form.csv).await {
         Ok(_) => Ok(Redirect::to("/cirt/constituency?done=cirt.constituency.imported").into_response()),
         Err(errors) => {

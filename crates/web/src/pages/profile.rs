@@ -123,9 +123,7 @@ struct PasswordForm {
 }
 
 async fn change_password(State(state): State<AppState>, viewer: Viewer, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     match state.auth().change_own_password(&actor, &form.current_password, &form.new_password).await {
         Ok(()) => Ok(Redirect::to("/profile?done=platform.profile.password_changed").into_response()),
         Err(AuthError::Invalid { field, message }) => profile_page(&state, &viewer, None, Some(WebError::invalid(field, message))).await,
@@ -260,9 +258,7 @@ async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require()?;
-    let actor = viewer.actor().ok_or(PageError(WebError::Unauthenticated))?;
+    let actor = viewer.act(&form.csrf)?;
     state.auth().revoke_token(&actor, &id).await?;
     Ok(Redirect::to("/profile?done=platform.profile.token_revoked").into_response())
 }
