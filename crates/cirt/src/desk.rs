@@ -471,6 +471,26 @@ impl Desk {
                 (self.national_cirt(&country.alpha2).await?, None, None)
             }
         };
+        let label = if actor.is_some() { None } else { Some("public") };
+        self.store_report(actor, label, &owner, reporter_org, reporter_user, reporter_email, channel, subject, body, report.tlp).await
+    }
+
+    /// Writes a validated report with its observables and audit entry.
+    /// `label` names a non-user actor (`public`, `mail-intake`).
+    #[allow(clippy::too_many_arguments)]
+    async fn store_report(
+        &self,
+        actor: Option<&Actor<'_>>,
+        label: Option<&str>,
+        owner: &Organisation,
+        reporter_org: Option<String>,
+        reporter_user: Option<String>,
+        reporter_email: Option<String>,
+        channel: Channel,
+        subject: &str,
+        body: &str,
+        tlp: Tlp,
+    ) -> Result<ReportRow, DeskError> {
         let found = observables::extract(&format!("{subject}\n{body}"));
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -486,34 +506,56 @@ impl Desk {
             reporter_email,
             subject: subject.to_owned(),
             body: body.to_owned(),
-            tlp: report.tlp.as_str().to_owned(),
+            tlp: tlp.as_str().to_owned(),
             status: "new".into(),
             incident_id: None,
             observables: serde_json::to_string(&found).unwrap_or_else(|_| "[]".into()),
         };
         tx.report_insert(&row).await?;
+        let summary = json!({"reference": row.reference, "channel": row.channel});
         let entry = match actor {
-            Some(actor) => audit_entry(
-                actor,
-                "cirt.report.receive",
-                "incident_report",
-                &row.id,
-                json!({"reference": row.reference, "channel": row.channel}),
-            ),
+            Some(actor) => audit_entry(actor, "cirt.report.receive", "incident_report", &row.id, summary),
             None => AuditEntry {
                 actor_id: None,
-                actor_label: "public".into(),
+                actor_label: label.unwrap_or("public").into(),
                 actor_org_id: None,
                 action: "cirt.report.receive".into(),
                 entity_type: "incident_report".into(),
                 entity_id: Some(row.id.clone()),
                 source_ip: None,
-                summary: json!({"reference": row.reference, "channel": row.channel}),
+                summary,
             },
         };
         tx.audit(entry, now).await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// Takes a report that arrived by e-mail for the CIRT `cirt_org_id`.
+    /// The sender is matched to a constituent through its registered
+    /// contacts; an X-ARF report's type becomes a suggested RSIT class.
+    pub async fn receive_email(&self, cirt_org_id: &str, raw: &[u8]) -> Result<ReportRow, DeskError> {
+        let owner = self.org(cirt_org_id).await.map_err(|_| invalid("cirt", format!("no organisation `{cirt_org_id}`")))?;
+        if owner.kind != OrgKind::NationalCirt.as_str() && owner.kind != OrgKind::SectorCirt.as_str() {
+            return Err(invalid("cirt", format!("{} is not a CIRT", owner.name)));
+        }
+        let mail = crate::intake::parse(raw)?;
+        let reporter_org = self.store.org_ids_with_contact(&mail.from).await?.into_iter().next();
+        let subject: String = mail.subject.chars().take(300).collect();
+        let body: String = mail.body.chars().take(100_000).collect();
+        self.store_report(
+            None,
+            Some("mail-intake"),
+            &owner,
+            reporter_org,
+            None,
+            Some(mail.from.clone()),
+            Channel::Email,
+            &subject,
+            &body,
+            mail.tlp.unwrap_or(Tlp::Amber),
+        )
+        .await
     }
 
     fn report_visible(&self, principal: &Principal, report: &ReportRow, owner: &Organisation) -> bool {

@@ -8,6 +8,7 @@
 pub mod constituency;
 pub mod desk;
 mod error;
+pub mod intake;
 pub mod notify;
 pub mod observables;
 pub mod playbook;

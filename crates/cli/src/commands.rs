@@ -2,7 +2,7 @@
 
 use crate::config::{Config, LogFormat, RawConfig};
 use crate::error::CliError;
-use crate::{AuditCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand, demo};
+use crate::{AuditCommand, CirtCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand, demo};
 use rampart_auth::service::{Actor, NewUserRequest};
 use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
 use rampart_core::country::{self, ItuRegion};
@@ -118,6 +118,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 }
                 Some(problem) => Err(CliError::AuditBroken(problem.to_string())),
             }
+        }
+        Command::Cirt(CirtCommand::IngestMail { cirt, maildir, watch, files, json }) => {
+            ingest_mail(&config, &cirt, maildir.as_deref(), watch, &files, json.json).await
         }
         Command::Backup(args) => {
             match &config.database {
@@ -274,6 +277,91 @@ fn spawn_session_purge(auth: AuthService, config: &Config) {
             }
         }
     });
+}
+
+/// Takes each message; returns how many were taken and the failures.
+async fn ingest_mail(
+    config: &Config,
+    cirt: &str,
+    maildir: Option<&std::path::Path>,
+    watch: Option<u64>,
+    files: &[std::path::PathBuf],
+    json_output: bool,
+) -> Result<(), CliError> {
+    if maildir.is_none() && files.is_empty() {
+        return Err(CliError::Invalid("give message files or --maildir".into()));
+    }
+    let store = ready_store(config, OpenMode::ExistingOnly).await?;
+    let cirt_org = find_org(&store, cirt).await?;
+    let auth = auth_service(store.clone(), config, false);
+    let desk = rampart_cirt::Desk::new(store.clone(), auth.clock());
+    let mut taken = Vec::new();
+    let mut failed = Vec::new();
+    let take = async |path: &std::path::Path, taken: &mut Vec<serde_json::Value>, failed: &mut Vec<serde_json::Value>| -> bool {
+        let raw = match std::fs::read(path) {
+            Ok(raw) => raw,
+            Err(err) => {
+                failed.push(json!({"file": path.display().to_string(), "error": err.to_string()}));
+                return false;
+            }
+        };
+        match desk.receive_email(&cirt_org.id, &raw).await {
+            Ok(report) => {
+                taken.push(json!({"file": path.display().to_string(), "reference": report.reference}));
+                true
+            }
+            Err(err) => {
+                failed.push(json!({"file": path.display().to_string(), "error": err.to_string()}));
+                false
+            }
+        }
+    };
+    for file in files {
+        take(file, &mut taken, &mut failed).await;
+    }
+    loop {
+        if let Some(dir) = maildir {
+            let new = dir.join("new");
+            let cur = dir.join("cur");
+            let mut entries: Vec<_> = std::fs::read_dir(&new)
+                .map_err(|err| CliError::Invalid(format!("maildir: {}: {err}", new.display())))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if take(&path, &mut taken, &mut failed).await {
+                    // Taken: mark it seen in cur/, as mail readers expect.
+                    if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                        let _ = std::fs::create_dir_all(&cur);
+                        let _ = std::fs::rename(&path, cur.join(format!("{name}:2,S")));
+                    }
+                }
+            }
+        }
+        if !json_output {
+            for item in taken.drain(..) {
+                println!("{} -> {}", item["file"].as_str().unwrap_or(""), item["reference"].as_str().unwrap_or(""));
+            }
+            for item in &failed {
+                eprintln!("{}: {}", item["file"].as_str().unwrap_or(""), item["error"].as_str().unwrap_or(""));
+            }
+        }
+        match watch {
+            Some(seconds) => {
+                if !json_output {
+                    failed.clear();
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(seconds.max(1))).await;
+            }
+            None => break,
+        }
+    }
+    if json_output {
+        print_json(&json!({"taken": taken, "failed": failed}));
+    }
+    if failed.is_empty() { Ok(()) } else { Err(CliError::Invalid(format!("{} message(s) could not be taken", failed.len()))) }
 }
 
 async fn find_org(store: &Store, id_or_name: &str) -> Result<rampart_store::Organisation, CliError> {

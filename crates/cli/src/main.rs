@@ -47,6 +47,9 @@ pub enum Command {
     /// The audit chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The CIRT desk.
+    #[command(subcommand)]
+    Cirt(CirtCommand),
     /// Back up the database: an online copy for SQLite, the pg_dump command for PostgreSQL.
     Backup(BackupArgs),
     /// Configuration.
@@ -187,6 +190,27 @@ pub enum CountryCommand {
 pub enum AuditCommand {
     /// Walk the hash chain; exit 0 if untouched, 5 naming the first bad entry otherwise.
     Verify {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CirtCommand {
+    /// Take e-mailed incident reports (RFC 5322 files, or a maildir's new/
+    /// messages, which move to cur/ once taken). X-ARF reports are recognised.
+    IngestMail {
+        /// The receiving CIRT (id or exact name).
+        #[arg(long)]
+        cirt: String,
+        /// A maildir to take new messages from.
+        #[arg(long)]
+        maildir: Option<PathBuf>,
+        /// Keep watching the maildir, checking every N seconds.
+        #[arg(long, requires = "maildir")]
+        watch: Option<u64>,
+        /// Message files to take.
+        files: Vec<PathBuf>,
         #[command(flatten)]
         json: JsonArg,
     },

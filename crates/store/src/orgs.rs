@@ -232,6 +232,14 @@ impl Store {
             .collect()
     }
 
+    /// Organisations with a contact at this e-mail address.
+    pub async fn org_ids_with_contact(&self, email: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT org_id FROM org_contacts WHERE LOWER(email) = $1 ORDER BY org_id")
+            .bind(email.trim().to_lowercase())
+            .fetch_all(self.reader())
+            .await?)
+    }
+
     pub async fn org_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(self.reader()).await?)
     }

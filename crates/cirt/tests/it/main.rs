@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod incidents;
+mod intake;
 mod notices;
 mod registry;
 mod reports;

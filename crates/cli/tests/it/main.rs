@@ -10,6 +10,7 @@
 mod admin;
 mod audit;
 mod backup;
+mod cirt;
 mod config;
 mod serve;
 mod support;
