@@ -106,6 +106,8 @@ pub struct IncidentView {
     pub timeline: Vec<EventRow>,
     pub links: Vec<String>,
     pub timers: Vec<Timer>,
+    /// Evidence files (handlers only).
+    pub attachments: Vec<rampart_store::cirt::AttachmentRow>,
 }
 
 /// The queues analysts work from.
@@ -815,6 +817,7 @@ impl Desk {
             observables: self.store.incident_observables(&incident.id).await?,
             tasks: if handler { self.store.incident_tasks(&incident.id).await? } else { Vec::new() },
             links: if handler { self.store.incident_links(&incident.id).await? } else { Vec::new() },
+            attachments: if handler { self.store.attachments_of(&incident.id).await? } else { Vec::new() },
             constituents,
             timeline,
             timers,
@@ -1280,6 +1283,79 @@ impl Desk {
             ),
         )
         .await
+    }
+}
+
+/// The largest file an incident accepts.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// A file name safe to store and to offer back for download: no paths, no
+/// control characters, at most 200 characters.
+pub fn safe_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
+    if cleaned.is_empty() { "attachment".to_owned() } else { cleaned }
+}
+
+impl Desk {
+    /// Attaches a file (evidence, logs) to an incident. Stored with its
+    /// SHA-256; served back only as a download.
+    pub async fn add_attachment(
+        &self,
+        actor: &Actor<'_>,
+        id: &str,
+        filename: &str,
+        content: &[u8],
+    ) -> Result<rampart_store::cirt::AttachmentRow, DeskError> {
+        if content.is_empty() {
+            return Err(invalid("file", "the file is empty"));
+        }
+        if content.len() > MAX_ATTACHMENT_BYTES {
+            return Err(invalid("file", format!("the file is larger than {} MiB", MAX_ATTACHMENT_BYTES / 1024 / 1024)));
+        }
+        use sha2::Digest;
+        let digest = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(content));
+        let now = self.now();
+        let row = rampart_store::cirt::AttachmentRow {
+            id: new_id(now).to_string(),
+            incident_id: String::new(),
+            filename: safe_filename(filename),
+            size: i64::try_from(content.len()).unwrap_or(i64::MAX),
+            sha256: digest,
+            uploaded_by: actor.principal.email.clone(),
+            uploaded_at: time::format(now),
+        };
+        let content = content.to_vec();
+        let stored = row.clone();
+        self.work(actor, id, Permission::IncidentWrite, "cirt.incident.attachment", move |tx, incident, _now| {
+            Box::pin(async move {
+                let row = rampart_store::cirt::AttachmentRow { incident_id: incident.id.clone(), ..stored };
+                tx.attachment_insert(&row, &content).await?;
+                let detail = json!({"attachment": row.id, "filename": row.filename, "size": row.size, "sha256": row.sha256});
+                Ok((incident, "attachment", row.filename.clone(), detail))
+            })
+        })
+        .await
+        .map(|incident| rampart_store::cirt::AttachmentRow { incident_id: incident.id, ..row })
+    }
+
+    /// An attachment's metadata and content, for the incident's handlers.
+    pub async fn attachment(
+        &self,
+        principal: &Principal,
+        id: &str,
+        attachment_id: &str,
+    ) -> Result<(rampart_store::cirt::AttachmentRow, Vec<u8>), DeskError> {
+        let incident = self.incident(principal, id).await?;
+        if !self.is_handler(principal, &incident).await? {
+            return Err(DeskError::NotFound("attachment"));
+        }
+        match self.store.attachment_get(&incident.id, attachment_id).await {
+            Ok(found) => Ok(found),
+            Err(StoreError::NotFound { .. }) => Err(DeskError::NotFound("attachment")),
+            Err(err) => Err(err.into()),
+        }
     }
 }
 

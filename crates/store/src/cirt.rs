@@ -944,3 +944,75 @@ impl Store {
         rows.iter().map(notice_from).collect()
     }
 }
+
+// ----- attachments --------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub incident_id: String,
+    pub filename: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+fn attachment_from(r: &sqlx::any::AnyRow) -> Result<AttachmentRow, StoreError> {
+    Ok(AttachmentRow {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        filename: r.try_get("filename")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_at: r.try_get("uploaded_at")?,
+    })
+}
+
+impl WriteTx {
+    pub async fn attachment_insert(&mut self, row: &AttachmentRow, content: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO incident_attachments (id, incident_id, filename, size, sha256, uploaded_by, uploaded_at, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(row.id.clone())
+        .bind(row.incident_id.clone())
+        .bind(row.filename.clone())
+        .bind(row.size)
+        .bind(row.sha256.clone())
+        .bind(row.uploaded_by.clone())
+        .bind(row.uploaded_at.clone())
+        .bind(content.to_vec())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn attachments_of(&self, incident_id: &str) -> Result<Vec<AttachmentRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, filename, size, sha256, uploaded_by, uploaded_at FROM incident_attachments \
+             WHERE incident_id = $1 ORDER BY uploaded_at, id",
+        )
+        .bind(incident_id.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(attachment_from).collect()
+    }
+
+    /// An attachment of an incident with its content.
+    pub async fn attachment_get(&self, incident_id: &str, id: &str) -> Result<(AttachmentRow, Vec<u8>), StoreError> {
+        let row = sqlx::query(
+            "SELECT id, incident_id, filename, size, sha256, uploaded_by, uploaded_at, content FROM incident_attachments \
+             WHERE incident_id = $1 AND id = $2",
+        )
+        .bind(incident_id.to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound { entity: "attachment" })?;
+        Ok((attachment_from(&row)?, row.try_get("content")?))
+    }
+}

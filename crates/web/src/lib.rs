@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::layer))
         .layer(axum::middleware::from_fn(metrics_layer::track))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        // Bodies up to 2 MiB; routes that take files raise it for themselves.
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)
 }

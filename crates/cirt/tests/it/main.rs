@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attachments;
 mod incidents;
 mod intake;
 mod notices;

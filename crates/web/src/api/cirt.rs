@@ -237,6 +237,37 @@ pub fn routes() -> Vec<ApiRoute> {
             )
         },
         ApiRoute {
+            parameters: vec![id(), query_parameter("filename", "The file's name.")],
+            request_body: Some(
+                json!({"type": "string", "format": "binary", "description": "The file, at most 10 MiB (application/octet-stream)."}),
+            ),
+            success_status: 201,
+            response: json!({"type": "object", "properties": {"id": {"type": "string"}, "filename": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"}}}),
+            handler: post(upload_attachment)
+                .layer(axum::extract::DefaultBodyLimit::max(rampart_cirt::desk::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+            ..route(
+                "post",
+                "/incidents/{id}/attachments",
+                "addIncidentAttachment",
+                "cirt",
+                "Attach a file; stored with its SHA-256.",
+                writers,
+            )
+        },
+        ApiRoute {
+            parameters: vec![id(), path_parameter("attachment_id", "Attachment id.")],
+            response: json!({"type": "string", "format": "binary"}),
+            handler: get(download_attachment),
+            ..route(
+                "get",
+                "/incidents/{id}/attachments/{attachment_id}",
+                "getIncidentAttachment",
+                "cirt",
+                "Download an attachment (always as a download).",
+                writers,
+            )
+        },
+        ApiRoute {
             parameters: [vec![query_parameter("status", "new (default), promoted, attached, rejected or all.")], list_parameters()]
                 .concat(),
             response: list_of("Report"),
@@ -567,6 +598,32 @@ async fn merge(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<
     let body: OtherBody = parse_body(&body)?;
     let incident = state.desk().merge(&caller.actor(), &id, &body.other).await?;
     Ok(updated(&incident, StatusCode::OK))
+}
+
+#[derive(Deserialize, Default)]
+struct UploadQuery {
+    filename: Option<String>,
+}
+
+async fn upload_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let filename = query.filename.unwrap_or_else(|| "attachment".into());
+    let row = state.desk().add_attachment(&caller.actor(), &id, &filename, &body).await?;
+    Ok((StatusCode::CREATED, Json(row)).into_response())
+}
+
+async fn download_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> ApiResult {
+    let (row, content) = state.desk().attachment(&caller.principal, &id, &attachment_id).await?;
+    Ok(crate::pages::cirt::attachment_response(&row, content))
 }
 
 // ----- reports ------------------------------------------------------------------

@@ -39,6 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cirt/incidents/{id}/link", post(link))
         .route("/cirt/incidents/{id}/merge", post(merge))
         .route("/cirt/incidents/{id}/notify", post(notify))
+        .route(
+            "/cirt/incidents/{id}/attachments",
+            post(upload_attachment).layer(axum::extract::DefaultBodyLimit::max(rampart_cirt::desk::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+        )
+        .route("/cirt/incidents/{id}/attachments/{attachment_id}", get(download_attachment))
         .route("/cirt/reports", get(reports))
         .route("/cirt/reports/{id}", get(report_page))
         .route("/cirt/reports/{id}/promote", post(promote_report))
@@ -740,6 +745,62 @@ pub fn flush_soon(state: &AppState) {
             }
         });
     }
+}
+
+/// A browser upload: the CSRF token and one file, as multipart/form-data.
+async fn upload_attachment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|err| WebError::invalid("file", err.body_text()))? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|err| WebError::invalid("csrf", err.body_text()))?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("attachment").to_owned();
+                let bytes = field.bytes().await.map_err(|err| WebError::invalid("file", err.body_text()))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let actor = viewer.act(&csrf)?;
+    let result = match &file {
+        Some((name, bytes)) => state.desk().add_attachment(&actor, &id, name, bytes).await.map(|_| ()).map_err(WebError::from),
+        None => Err(WebError::invalid("file", "choose a file")),
+    };
+    after(&state, &viewer, &id, result, "cirt.incident.attachment_added").await
+}
+
+/// Downloads are always attachments with a neutral type, so a browser never
+/// renders evidence (HTML, SVG, scripts) in Rampart's origin.
+pub fn attachment_response(row: &rampart_store::cirt::AttachmentRow, content: Vec<u8>) -> Response {
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    let ascii: String = row.filename.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", url_encode(&row.filename));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&row.sha256) {
+        headers.insert("x-content-sha256", value);
+    }
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    response
+}
+
+async fn download_attachment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let principal = viewer.require()?;
+    let (row, content) = state.desk().attachment(principal, &id, &attachment_id).await?;
+    Ok(attachment_response(&row, content))
 }
 
 // ----- reports ----------------------------------------------------------------

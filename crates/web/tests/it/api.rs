@@ -669,3 +669,63 @@ async fn the_audit_trail_records_api_changes_and_is_scoped() {
     let (status, _) = w.get_json("/api/v1/audit/verify", Some(&org_admin)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn incident_attachments_upload_and_download_only_as_files() {
+    let w = World::new().await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let (status, incident) = w
+        .send_json(
+            "POST",
+            "/api/v1/incidents",
+            Some(&analyst),
+            serde_json::json!({"owner_org_id": w.kenya_cirt, "title": "Evidence test", "rsit_type": "phishing"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{incident}");
+    let id = incident["id"].as_str().expect("id").to_owned();
+    let page = b"<html><script>alert(1)</script></html>".to_vec();
+    let (status, response) = w
+        .call(
+            Request::post(format!("/api/v1/incidents/{id}/attachments?filename=phish%20kit.html"))
+                .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                .body(Body::from(page.clone()))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let row = body_json(response).await;
+    assert_eq!(row["filename"], "phish kit.html");
+    let attachment = row["id"].as_str().expect("id").to_owned();
+
+    let (status, response) = w
+        .call(
+            Request::get(format!("/api/v1/incidents/{id}/attachments/{attachment}"))
+                .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers[header::CONTENT_TYPE], "application/octet-stream", "never rendered as HTML");
+    assert!(headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment; filename=\"phish kit.html\""));
+    assert_eq!(headers["x-content-sha256"], row["sha256"].as_str().unwrap());
+    assert!(headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("sandbox"));
+    assert_eq!(body_text(response).await.into_bytes(), page);
+
+    // Another CIRT cannot read it, and oversized uploads are refused.
+    let brazil = w.token_for("analyst@br.example").await;
+    let (status, _) = w.get_json(&format!("/api/v1/incidents/{id}/attachments/{attachment}"), Some(&brazil)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = w
+        .call(
+            Request::post(format!("/api/v1/incidents/{id}/attachments?filename=big.bin"))
+                .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+                .body(Body::from(vec![0_u8; 11 * 1024 * 1024]))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
