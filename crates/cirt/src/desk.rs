@@ -1359,6 +1359,41 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Dashboard and yearly-report figures over the incidents of the CIRTs
+    /// the principal handles, created in `[from, to)`, with the number of
+    /// open incidents whose SLA is breached or at risk now.
+    pub async fn figures(
+        &self,
+        principal: &Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(crate::stats::Figures, usize, usize), DeskError> {
+        let owners = match principal.org_ids_for(Permission::IncidentRead) {
+            Some(ids) if !ids.is_empty() => ids,
+            Some(_) => return Err(DeskError::Forbidden),
+            None => {
+                let filter = rampart_store::orgs::OrgFilter { kind: Some(OrgKind::NationalCirt.as_str().into()), ..Default::default() };
+                self.store.org_list(&filter, &PageRequest::first(500)).await?.items.into_iter().map(|o| o.id).collect()
+            }
+        };
+        let (facts, constituents) = self.store.incident_facts(&owners, &time::format(from), &time::format(to)).await?;
+        let figures = crate::stats::figures(&facts, &constituents);
+        let (mut breached, mut at_risk) = (0, 0);
+        for fact in facts.iter().filter(|f| !matches!(f.status.as_str(), "resolved" | "closed")) {
+            let incident = self.store.incident_get(&fact.id).await?;
+            let timeline = self.store.incident_events(&fact.id).await?;
+            let timers = self.timers(&incident, &timeline);
+            if timers.iter().any(|t| t.state == sla::TimerState::Breached) {
+                breached += 1;
+            } else if timers.iter().any(|t| t.state == sla::TimerState::AtRisk) {
+                at_risk += 1;
+            }
+        }
+        Ok((figures, breached, at_risk))
+    }
+}
+
 /// What a constituent sees of an incident's timeline: its creation, status
 /// changes, the CIRT's responses and notices, and attached reports; not
 /// internal notes, tasks, assignments, links or classification work.

@@ -15,6 +15,7 @@ pub mod playbook;
 pub mod priority;
 pub mod rsit;
 pub mod sla;
+pub mod stats;
 pub mod workflow;
 
 pub use desk::{Channel, Desk, DeskError, IncidentView, ListFilter, NewIncident, NewReport, Queue};

@@ -1016,3 +1016,65 @@ impl Store {
         Ok((attachment_from(&row)?, row.try_get("content")?))
     }
 }
+
+// ----- statistics ----------------------------------------------------------------
+
+/// The facts of an incident that statistics need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFacts {
+    pub id: String,
+    pub created_at: String,
+    pub status: String,
+    pub priority: String,
+    pub rsit_class: String,
+}
+
+impl Store {
+    /// Incidents of these CIRTs created in `[from, to)`, with the
+    /// constituents (and their sectors) each concerns.
+    pub async fn incident_facts(
+        &self,
+        owner_org_ids: &[String],
+        from: &str,
+        to: &str,
+    ) -> Result<(Vec<IncidentFacts>, Vec<(String, String, Option<String>)>), StoreError> {
+        let owners = owner_org_ids.join(",");
+        let rows = sqlx::query(
+            "SELECT id, created_at, status, priority, rsit_class FROM incidents \
+             WHERE (',' || $1 || ',') LIKE ('%,' || owner_org_id || ',%') AND created_at >= $2 AND created_at < $3 AND merged_into IS NULL \
+             ORDER BY created_at",
+        )
+        .bind(owners.clone())
+        .bind(from.to_owned())
+        .bind(to.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        let facts = rows
+            .iter()
+            .map(|r| {
+                Ok(IncidentFacts {
+                    id: r.try_get("id")?,
+                    created_at: r.try_get("created_at")?,
+                    status: r.try_get("status")?,
+                    priority: r.try_get("priority")?,
+                    rsit_class: r.try_get("rsit_class")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = sqlx::query(
+            "SELECT c.incident_id, c.org_id, o.sector FROM incident_constituents c JOIN incidents i ON i.id = c.incident_id \
+             JOIN organisations o ON o.id = c.org_id \
+             WHERE (',' || $1 || ',') LIKE ('%,' || i.owner_org_id || ',%') AND i.created_at >= $2 AND i.created_at < $3 AND i.merged_into IS NULL",
+        )
+        .bind(owners)
+        .bind(from.to_owned())
+        .bind(to.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        let constituents = rows
+            .iter()
+            .map(|r| Ok((r.try_get("incident_id")?, r.try_get("org_id")?, r.try_get("sector")?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((facts, constituents))
+    }
+}

@@ -16,6 +16,7 @@ mod metrics_layer;
 pub(crate) mod pages;
 mod security;
 pub mod server;
+pub mod svg;
 mod viewer;
 
 use axum::Router;

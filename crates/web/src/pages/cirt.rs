@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             post(upload_attachment).layer(axum::extract::DefaultBodyLimit::max(rampart_cirt::desk::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
         .route("/cirt/incidents/{id}/attachments/{attachment_id}", get(download_attachment))
+        .route("/cirt/dashboard", get(dashboard))
         .route("/cirt/reports", get(reports))
         .route("/cirt/reports/{id}", get(report_page))
         .route("/cirt/reports/{id}/promote", post(promote_report))
@@ -801,6 +802,85 @@ async fn download_attachment(
     let principal = viewer.require()?;
     let (row, content) = state.desk().attachment(principal, &id, &attachment_id).await?;
     Ok(attachment_response(&row, content))
+}
+
+// ----- dashboard and yearly report ----------------------------------------------
+
+#[derive(Template)]
+#[template(path = "cirt_dashboard.html")]
+struct DashboardPage {
+    c: Ctx,
+    year: i32,
+    years: Vec<i32>,
+    total: usize,
+    open: usize,
+    breached: usize,
+    at_risk: usize,
+    charts: Vec<(String, String)>,
+    top: Vec<(String, String, usize)>,
+}
+
+#[derive(Deserialize, Default)]
+struct DashboardQuery {
+    year: Option<i32>,
+}
+
+async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DashboardQuery>) -> Result<Response, PageError> {
+    use chrono::{Datelike, TimeZone, Utc};
+    let principal = viewer.require()?;
+    if !principal.has(Permission::IncidentRead) {
+        return Err(PageError(WebError::Forbidden));
+    }
+    let this_year = state.auth().now().year();
+    let year = query.year.unwrap_or(this_year);
+    if !(2000..=this_year + 1).contains(&year) {
+        return Err(WebError::invalid("year", format!("{year} is out of range")).into());
+    }
+    let start = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single().ok_or_else(|| WebError::invalid("year", "invalid"))?;
+    let end = Utc.with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0).single().ok_or_else(|| WebError::invalid("year", "invalid"))?;
+    let (figures, breached, at_risk) = state.desk().figures(principal, start, end).await?;
+    let c = Ctx::new(&state, &viewer, "cirt.dashboard.title", "dashboard");
+    let label = |prefix: &str, items: &[(String, usize)]| -> Vec<(String, usize)> {
+        items
+            .iter()
+            .map(|(key, value)| {
+                let full = format!("{prefix}.{key}");
+                let text = c.t.get(&full);
+                (if text == full { key.clone() } else { text.to_owned() }, *value)
+            })
+            .collect()
+    };
+    let classes: Vec<(String, usize)> =
+        figures.by_class.iter().map(|(class, n)| (rampart_cirt::rsit::class_label(class).unwrap_or(class).to_owned(), *n)).collect();
+    let charts = vec![
+        (
+            c.t.get("cirt.dashboard.open_by_priority").to_owned(),
+            crate::svg::bar_chart(c.t.get("cirt.dashboard.open_by_priority"), &label("cirt.priority", &figures.open_by_priority)),
+        ),
+        (
+            c.t.get("cirt.dashboard.by_status").to_owned(),
+            crate::svg::bar_chart(c.t.get("cirt.dashboard.by_status"), &label("cirt.status", &figures.by_status)),
+        ),
+        (c.t.get("cirt.dashboard.by_class").to_owned(), crate::svg::bar_chart(c.t.get("cirt.dashboard.by_class"), &classes)),
+        (c.t.get("cirt.dashboard.by_sector").to_owned(), crate::svg::bar_chart(c.t.get("cirt.dashboard.by_sector"), &figures.by_sector)),
+        (c.t.get("cirt.dashboard.by_week").to_owned(), crate::svg::bar_chart(c.t.get("cirt.dashboard.by_week"), &figures.by_week)),
+    ];
+    let mut top = Vec::new();
+    for (org_id, count) in &figures.top_constituents {
+        let name = state.store().org_get(org_id).await.map(|o| o.name).unwrap_or_else(|_| org_id.clone());
+        top.push((org_id.clone(), name, *count));
+    }
+    render(&DashboardPage {
+        years: (2020..=this_year).rev().collect(),
+        year,
+        total: figures.total,
+        open: figures.open,
+        breached,
+        at_risk,
+        charts,
+        top,
+        c,
+    })
 }
 
 // ----- reports ----------------------------------------------------------------

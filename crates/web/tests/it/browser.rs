@@ -393,6 +393,12 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
     snap(&client, "cirt-incident").await;
     client.goto(&format!("{base}/cirt?queue=all")).await.expect("queue");
     snap(&client, "cirt-queue").await;
+    client.goto(&format!("{base}/cirt/dashboard")).await.expect("dashboard");
+    assert_eq!(text_of(&client, "#open-count").await, "0", "the one incident is closed");
+    let charts = client.find_all(Locator::Css("svg.chart")).await.expect("charts");
+    assert_eq!(charts.len(), 5, "five server-drawn charts");
+    assert!(text_of(&client, "#top-constituents").await.contains("Savannah Telecom"));
+    snap(&client, "cirt-dashboard").await;
     click(&client, "#sign-out").await;
 
     // The constituent sees its incident and the answer, not the internal note.
