@@ -114,6 +114,23 @@ pub fn routes() -> Vec<ApiRoute> {
             ..route("get", "/incidents", "listIncidents", "cirt", "Incident queues.", handlers)
         },
         ApiRoute {
+            request_body: Some(json!({"type": "object", "required": ["ids", "action"], "properties": {
+                "ids": {"type": "array", "items": {"type": "string"}},
+                "action": {"type": "string", "enum": ["assign_me", "status"]},
+                "status": {"type": "string", "description": "For action `status`."}}})),
+            response: json!({"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "ok": {"type": "boolean"}, "error": {"type": ["string", "null"]}}}}}}),
+            handler: post(bulk),
+            ..route(
+                "post",
+                "/incidents/bulk",
+                "bulkIncidents",
+                "cirt",
+                "Apply one action to many incidents; each is checked on its own.",
+                writers,
+            )
+        },
+        ApiRoute {
             request_body: Some(schema_ref("NewIncident")),
             success_status: 201,
             response: schema_ref("Incident"),
@@ -450,6 +467,38 @@ async fn create_incident(State(state): State<AppState>, caller: ApiCaller, body:
     incident.constituents = body.constituents;
     let created = state.desk().create_incident(&caller.actor(), &incident).await?;
     Ok((StatusCode::CREATED, Json(incident_json(&created))).into_response())
+}
+
+#[derive(Deserialize)]
+struct BulkBody {
+    ids: Vec<String>,
+    action: String,
+    status: Option<String>,
+}
+
+async fn bulk(State(state): State<AppState>, caller: ApiCaller, body: axum::body::Bytes) -> ApiResult {
+    let body: BulkBody = parse_body(&body)?;
+    if body.ids.is_empty() || body.ids.len() > 500 {
+        return Err(WebError::invalid("ids", "give 1 to 500 incident ids").into());
+    }
+    let status = match body.action.as_str() {
+        "assign_me" => None,
+        "status" => {
+            let text = body.status.as_deref().ok_or_else(|| WebError::invalid("status", "required for action `status`"))?;
+            Some(Status::parse(text).map_err(|err| WebError::invalid("status", err.to_string()))?)
+        }
+        other => return Err(WebError::invalid("action", format!("`{other}` is not assign_me or status")).into()),
+    };
+    let actor = caller.actor();
+    let mut results = Vec::new();
+    for id in &body.ids {
+        let outcome = match status {
+            None => state.desk().assign(&actor, id, Some(caller.principal.user_id.as_str())).await.map(|_| ()),
+            Some(to) => state.desk().change_status(&actor, id, to, "").await.map(|_| ()),
+        };
+        results.push(json!({"id": id, "ok": outcome.is_ok(), "error": outcome.err().map(|e| WebError::from(e).public_message())}));
+    }
+    Ok(Json(json!({"results": results})).into_response())
 }
 
 async fn get_incident(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> ApiResult {

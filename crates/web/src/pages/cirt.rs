@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cirt/incidents/{id}/attachments/{attachment_id}", get(download_attachment))
         .route("/cirt/dashboard", get(dashboard))
+        .route("/cirt/bulk", post(bulk))
         .route("/cirt/reports", get(reports))
         .route("/cirt/reports/{id}", get(report_page))
         .route("/cirt/reports/{id}/promote", post(promote_report))
@@ -81,6 +82,8 @@ fn tlp_class(tlp: &str) -> &'static str {
 
 #[derive(Deserialize, Default)]
 struct QueueQuery {
+    ok: Option<u32>,
+    failed: Option<u32>,
     queue: Option<String>,
     status: Option<String>,
     priority: Option<String>,
@@ -168,7 +171,14 @@ async fn queue(State(state): State<AppState>, viewer: Viewer, Query(query): Quer
         return Ok(listing::render(items, page.next_cursor, Format::Csv, &INCIDENT_COLUMNS, "incidents"));
     }
     let t = state.catalogues().for_lang(viewer.lang);
-    let c = Ctx::new(&state, &viewer, "cirt.queue.title", "cirt").with_flash(flash_text(&t, query.done.as_deref()));
+    let flash = match query.done.as_deref() {
+        Some("cirt.queue.bulk_done") => Some(t.fill(
+            "cirt.queue.bulk_done",
+            &[("ok", &query.ok.unwrap_or(0).to_string()), ("failed", &query.failed.unwrap_or(0).to_string())],
+        )),
+        other => flash_text(&t, other),
+    };
+    let c = Ctx::new(&state, &viewer, "cirt.queue.title", "cirt").with_flash(flash);
     let mut rows = Vec::new();
     for incident in &page.items {
         let assignee = match &incident.assignee_id {
@@ -216,6 +226,34 @@ async fn queue(State(state): State<AppState>, viewer: Viewer, Query(query): Quer
         c,
     };
     render(&page_view)
+}
+
+/// Applies one action to every selected incident; each is checked and
+/// audited on its own, so one refusal does not stop the others.
+async fn bulk(State(state): State<AppState>, viewer: Viewer, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let actor = viewer.act(field("csrf"))?;
+    let ids: Vec<&str> = fields.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.as_str()).collect();
+    if ids.is_empty() {
+        return Err(WebError::invalid("ids", "select at least one incident").into());
+    }
+    let action = field("action");
+    let (mut ok, mut failed) = (0_u32, 0_u32);
+    for id in ids {
+        let result = match action.split_once(':') {
+            None if action == "assign_me" => state.desk().assign(&actor, id, Some(actor.principal.user_id.as_str())).await.map(|_| ()),
+            Some(("status", status)) => match Status::parse(status) {
+                Ok(to) => state.desk().change_status(&actor, id, to, "").await.map(|_| ()),
+                Err(err) => return Err(WebError::invalid("action", err.to_string()).into()),
+            },
+            _ => return Err(WebError::invalid("action", format!("`{action}` is not an action")).into()),
+        };
+        match result {
+            Ok(()) => ok += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    Ok(Redirect::to(&format!("/cirt?done=cirt.queue.bulk_done&ok={ok}&failed={failed}")).into_response())
 }
 
 // ----- new incident -----------------------------------------------------------

@@ -729,3 +729,38 @@ async fn incident_attachments_upload_and_download_only_as_files() {
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn bulk_actions_apply_to_each_incident_on_its_own() {
+    let w = World::new().await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let mut ids = Vec::new();
+    for title in ["One", "Two"] {
+        let (status, incident) = w
+            .send_json(
+                "POST",
+                "/api/v1/incidents",
+                Some(&analyst),
+                json!({"owner_org_id": w.kenya_cirt, "title": title, "rsit_type": "spam"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        ids.push(incident["id"].as_str().expect("id").to_owned());
+    }
+    let (status, body) =
+        w.send_json("POST", "/api/v1/incidents/bulk", Some(&analyst), json!({"ids": ids, "action": "status", "status": "triage"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["results"].as_array().map(|r| r.iter().filter(|x| x["ok"] == true).count()), Some(2));
+    let (_, body) = w
+        .send_json("POST", "/api/v1/incidents/bulk", Some(&analyst), json!({"ids": [ids[0], "no-such-incident"], "action": "assign_me"}))
+        .await;
+    assert_eq!(body["results"][0]["ok"], true);
+    assert_eq!(body["results"][1]["ok"], false);
+    assert_eq!(body["results"][1]["error"], "incident not found");
+    let (status, body) = w.send_json("POST", "/api/v1/incidents/bulk", Some(&analyst), json!({"ids": ids, "action": "delete"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "action");
+    let brazil = w.token_for("analyst@br.example").await;
+    let (_, body) = w.send_json("POST", "/api/v1/incidents/bulk", Some(&brazil), json!({"ids": ids, "action": "assign_me"})).await;
+    assert!(body["results"].as_array().expect("results").iter().all(|r| r["ok"] == false), "another CIRT changes nothing: {body}");
+}
