@@ -6,6 +6,7 @@
 //! service is given, so SLA timers are testable.
 
 pub mod constituency;
+pub mod csaf;
 pub mod desk;
 mod error;
 pub mod intake;

@@ -1,0 +1,247 @@
+//! CSAF 2.0 advisories: validation against the OASIS JSON schema (shipped in
+//! `data/csaf/` with the FIRST CVSS schemas it references, so no network is
+//! needed) and the mandatory tests of section 6.1 implemented so far, each
+//! checked against the OASIS conformance cases.
+
+use jsonschema::{Retrieve, Uri, Validator};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+/// The mandatory tests this module implements (CSAF 2.0, section 6.1).
+pub const MANDATORY_TESTS: [&str; 3] = ["6.1.1", "6.1.2", "6.1.9"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// `schema`, or the number of the mandatory test, e.g. `6.1.1`.
+    pub test: String,
+    /// JSON pointer of the offending value.
+    pub path: String,
+    pub message: String,
+}
+
+struct LocalSchemas;
+
+impl Retrieve for LocalSchemas {
+    fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let text = match uri.as_str().split('?').next().unwrap_or("") {
+            "https://www.first.org/cvss/cvss-v2.0.json" => include_str!("../data/csaf/cvss-v2.0.json"),
+            "https://www.first.org/cvss/cvss-v3.0.json" => include_str!("../data/csaf/cvss-v3.0.json"),
+            "https://www.first.org/cvss/cvss-v3.1.json" => include_str!("../data/csaf/cvss-v3.1.json"),
+            other => return Err(format!("no local copy of {other}").into()),
+        };
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
+fn validator() -> Option<&'static Validator> {
+    static VALIDATOR: OnceLock<Option<Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            let schema: Value = serde_json::from_str(include_str!("../data/csaf/csaf_json_schema.json")).ok()?;
+            jsonschema::options().with_retriever(LocalSchemas).should_validate_formats(true).build(&schema).ok()
+        })
+        .as_ref()
+}
+
+/// Every problem found in a document: schema violations, then the failures
+/// of the implemented mandatory tests.
+pub fn check(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match validator() {
+        Some(validator) => {
+            for error in validator.iter_errors(document) {
+                problems.push(Problem { test: "schema".into(), path: error.instance_path().to_string(), message: error.to_string() });
+            }
+        }
+        None => {
+            problems.push(Problem { test: "schema".into(), path: String::new(), message: "the CSAF schema could not be loaded".into() })
+        }
+    }
+    problems.extend(product_ids(document));
+    problems.extend(cvss_scores(document));
+    problems
+}
+
+/// Where product ids are defined: full product names in the tree, in its
+/// branches and in relationships.
+fn definitions(document: &Value) -> Vec<(String, String)> {
+    fn branches(node: &Value, path: &str, out: &mut Vec<(String, String)>) {
+        if let Some(items) = node.get("branches").and_then(Value::as_array) {
+            for (index, branch) in items.iter().enumerate() {
+                let here = format!("{path}/branches/{index}");
+                if let Some(id) = branch.pointer("/product/product_id").and_then(Value::as_str) {
+                    out.push((id.to_owned(), format!("{here}/product/product_id")));
+                }
+                branches(branch, &here, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let Some(tree) = document.get("product_tree") else { return out };
+    branches(tree, "/product_tree", &mut out);
+    for (index, product) in tree.get("full_product_names").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if let Some(id) = product.get("product_id").and_then(Value::as_str) {
+            out.push((id.to_owned(), format!("/product_tree/full_product_names/{index}/product_id")));
+        }
+    }
+    for (index, relationship) in tree.get("relationships").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if let Some(id) = relationship.pointer("/full_product_name/product_id").and_then(Value::as_str) {
+            out.push((id.to_owned(), format!("/product_tree/relationships/{index}/full_product_name/product_id")));
+        }
+    }
+    out
+}
+
+/// Where product ids are used.
+fn references(document: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut push_all = |value: Option<&Value>, path: String| {
+        for (index, id) in value.and_then(Value::as_array).into_iter().flatten().enumerate() {
+            if let Some(id) = id.as_str() {
+                out.push((id.to_owned(), format!("{path}/{index}")));
+            }
+        }
+    };
+    if let Some(tree) = document.get("product_tree") {
+        for (index, group) in tree.get("product_groups").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            push_all(group.get("product_ids"), format!("/product_tree/product_groups/{index}/product_ids"));
+        }
+    }
+    let mut single = Vec::new();
+    if let Some(tree) = document.get("product_tree") {
+        for (index, relationship) in tree.get("relationships").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for key in ["product_reference", "relates_to_product_reference"] {
+                if let Some(id) = relationship.get(key).and_then(Value::as_str) {
+                    single.push((id.to_owned(), format!("/product_tree/relationships/{index}/{key}")));
+                }
+            }
+        }
+    }
+    for (v, vulnerability) in document.get("vulnerabilities").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let base = format!("/vulnerabilities/{v}");
+        if let Some(status) = vulnerability.get("product_status").and_then(Value::as_object) {
+            for (key, ids) in status {
+                push_all(Some(ids), format!("{base}/product_status/{key}"));
+            }
+        }
+        for (list, field) in [("remediations", "product_ids"), ("scores", "products"), ("threats", "product_ids"), ("flags", "product_ids")]
+        {
+            for (index, item) in vulnerability.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                push_all(item.get(field), format!("{base}/{list}/{index}/{field}"));
+            }
+        }
+    }
+    out.extend(single);
+    out
+}
+
+/// 6.1.1 (every product id used is defined) and 6.1.2 (defined once).
+fn product_ids(document: &Value) -> Vec<Problem> {
+    let defined = definitions(document);
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, path) in &defined {
+        if let Some(first) = seen.insert(id, path) {
+            problems.push(Problem {
+                test: "6.1.2".into(),
+                path: path.clone(),
+                message: format!("product id `{id}` is defined again (first at {first})"),
+            });
+        }
+    }
+    let known: BTreeSet<&str> = defined.iter().map(|(id, _)| id.as_str()).collect();
+    for (id, path) in references(document) {
+        if !known.contains(id.as_str()) {
+            problems.push(Problem { test: "6.1.1".into(), path, message: format!("product id `{id}` is used but never defined") });
+        }
+    }
+    problems
+}
+
+/// 6.1.9: the base score and severity of a CVSS v3 entry must be what its
+/// vector computes to (computed by the `cvss` crate).
+fn cvss_scores(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (v, vulnerability) in document.get("vulnerabilities").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (s, score) in vulnerability.get("scores").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            if let Some(cvss) = score.get("cvss_v2")
+                && let Some(vector) = cvss.get("vectorString").and_then(Value::as_str)
+            {
+                let path = format!("/vulnerabilities/{v}/scores/{s}/cvss_v2");
+                match cvss::v2::Vector::from_str(vector) {
+                    Ok(parsed) => {
+                        let computed = parsed.score().value();
+                        if let Some(stated) = cvss.get("baseScore").and_then(Value::as_f64)
+                            && (stated - computed).abs() > 0.05
+                        {
+                            problems.push(Problem {
+                                test: "6.1.9".into(),
+                                path: format!("{path}/baseScore"),
+                                message: format!("base score {stated} but the vector computes to {computed}"),
+                            });
+                        }
+                    }
+                    Err(_) => problems.push(Problem {
+                        test: "6.1.9".into(),
+                        path: format!("{path}/vectorString"),
+                        message: format!("`{vector}` is not a CVSS v2 vector"),
+                    }),
+                }
+            }
+            let Some(cvss) = score.get("cvss_v3") else { continue };
+            let path = format!("/vulnerabilities/{v}/scores/{s}/cvss_v3");
+            let Some(vector) = cvss.get("vectorString").and_then(Value::as_str) else { continue };
+            let Ok(parsed) = cvss::v3::Vector::from_str(vector) else {
+                problems.push(Problem {
+                    test: "6.1.9".into(),
+                    path: format!("{path}/vectorString"),
+                    message: format!("`{vector}` is not a CVSS v3 vector"),
+                });
+                continue;
+            };
+            let computed = parsed.base_score().value();
+            if let Some(stated) = cvss.get("baseScore").and_then(Value::as_f64)
+                && (stated - computed).abs() > 0.05
+            {
+                problems.push(Problem {
+                    test: "6.1.9".into(),
+                    path: format!("{path}/baseScore"),
+                    message: format!("base score {stated} but the vector computes to {computed}"),
+                });
+            }
+            let severity = parsed.base_score().severity().to_string().to_ascii_uppercase();
+            if let Some(stated) = cvss.get("baseSeverity").and_then(Value::as_str)
+                && !stated.eq_ignore_ascii_case(&severity)
+            {
+                problems.push(Problem {
+                    test: "6.1.9".into(),
+                    path: format!("{path}/baseSeverity"),
+                    message: format!("severity {stated} but the vector computes to {severity}"),
+                });
+            }
+        }
+    }
+    problems
+}
+
+/// The CVSS v3 base score and severity of a vector, for the calculator.
+pub fn cvss3_base(vector: &str) -> Result<(f64, String), String> {
+    let parsed = cvss::v3::Vector::from_str(vector.trim()).map_err(|err| format!("vector: {err}"))?;
+    let score = parsed.base_score();
+    Ok((score.value(), score.severity().to_string().to_ascii_uppercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cvss_calculator() {
+        assert_eq!(cvss3_base("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Ok((9.8, "CRITICAL".into())));
+        assert_eq!(cvss3_base("CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"), Ok((1.8, "LOW".into())));
+        assert!(cvss3_base("CVSS:3.1/AV:X").is_err());
+    }
+}
