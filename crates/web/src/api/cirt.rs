@@ -131,6 +131,26 @@ pub fn routes() -> Vec<ApiRoute> {
             )
         },
         ApiRoute {
+            request_body: Some(json!({"type": "object", "description": "A CSAF 2.0 document."})),
+            response: json!({"type": "object", "properties": {"valid": {"type": "boolean"}, "problems": {"type": "array", "items": {"type": "object", "properties": {
+                "test": {"type": "string"}, "path": {"type": "string"}, "message": {"type": "string"}}}}}}),
+            handler: post(validate_csaf).layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024)),
+            ..route(
+                "post",
+                "/csaf/validate",
+                "validateCsaf",
+                "advisories",
+                "Validate a CSAF 2.0 document: schema and the mandatory tests implemented.",
+                "CIRT staff",
+            )
+        },
+        ApiRoute {
+            parameters: vec![query_parameter("vector", "A CVSS v3.0 or v3.1 vector.")],
+            response: json!({"type": "object", "properties": {"vector": {"type": "string"}, "base_score": {"type": "number"}, "severity": {"type": "string"}}}),
+            handler: get(cvss_score),
+            ..route("get", "/cvss", "cvssScore", "advisories", "CVSS v3 base score and severity of a vector.", "CIRT staff")
+        },
+        ApiRoute {
             request_body: Some(schema_ref("NewIncident")),
             success_status: 201,
             response: schema_ref("Incident"),
@@ -499,6 +519,31 @@ async fn bulk(State(state): State<AppState>, caller: ApiCaller, body: axum::body
         results.push(json!({"id": id, "ok": outcome.is_ok(), "error": outcome.err().map(|e| WebError::from(e).public_message())}));
     }
     Ok(Json(json!({"results": results})).into_response())
+}
+
+async fn validate_csaf(caller: ApiCaller, body: axum::body::Bytes) -> ApiResult {
+    if !caller.principal.has(rampart_core::Permission::IncidentRead) {
+        return Err(ApiError(WebError::Forbidden));
+    }
+    let document: Value = parse_body(&body)?;
+    let problems = rampart_cirt::csaf::check(&document);
+    Ok(Json(
+        json!({"valid": problems.is_empty(), "implemented_mandatory_tests": rampart_cirt::csaf::MANDATORY_TESTS, "problems": problems}),
+    )
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct CvssQuery {
+    vector: String,
+}
+
+async fn cvss_score(caller: ApiCaller, ApiQuery(query): ApiQuery<CvssQuery>) -> ApiResult {
+    if !caller.principal.has(rampart_core::Permission::IncidentRead) {
+        return Err(ApiError(WebError::Forbidden));
+    }
+    let (score, severity) = rampart_cirt::csaf::cvss3_base(&query.vector).map_err(|message| WebError::invalid("vector", message))?;
+    Ok(Json(json!({"vector": query.vector, "base_score": score, "severity": severity})).into_response())
 }
 
 async fn get_incident(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> ApiResult {

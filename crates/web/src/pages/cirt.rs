@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cirt/incidents/{id}/attachments/{attachment_id}", get(download_attachment))
         .route("/cirt/dashboard", get(dashboard))
         .route("/cirt/bulk", post(bulk))
+        .route("/cirt/cvss", get(cvss_calculator))
         .route("/cirt/reports", get(reports))
         .route("/cirt/reports/{id}", get(report_page))
         .route("/cirt/reports/{id}/promote", post(promote_report))
@@ -254,6 +255,44 @@ async fn bulk(State(state): State<AppState>, viewer: Viewer, Form(fields): Form<
         }
     }
     Ok(Redirect::to(&format!("/cirt?done=cirt.queue.bulk_done&ok={ok}&failed={failed}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "cirt_cvss.html")]
+struct CvssPage {
+    c: Ctx,
+    vector: String,
+    score: Option<String>,
+    severity: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct CvssQuery {
+    vector: Option<String>,
+}
+
+/// A CVSS v3.x base-score calculator, computed on the server.
+async fn cvss_calculator(State(state): State<AppState>, viewer: Viewer, Query(query): Query<CvssQuery>) -> Result<Response, PageError> {
+    let principal = viewer.require()?;
+    if !principal.has(Permission::IncidentRead) {
+        return Err(PageError(WebError::Forbidden));
+    }
+    let c = Ctx::new(&state, &viewer, "cirt.cvss.title", "cvss");
+    let vector = query.vector.unwrap_or_default();
+    let (score, severity, error) = if vector.trim().is_empty() {
+        (None, String::new(), None)
+    } else {
+        match rampart_cirt::csaf::cvss3_base(&vector) {
+            Ok((score, severity)) => (Some(format!("{score:.1}")), severity, None),
+            Err(message) => (None, String::new(), Some(message)),
+        }
+    };
+    let mut response = render(&CvssPage { c, vector, score, severity, error: error.clone() })?;
+    if error.is_some() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 // ----- new incident -----------------------------------------------------------

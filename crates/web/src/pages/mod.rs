@@ -71,6 +71,7 @@ impl Ctx {
             nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.desk").to_owned(), active: active == "cirt" });
             nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.reports").to_owned(), active: active == "reports" });
             nav.push(NavItem { href: "/cirt/dashboard", label: t.get("cirt.nav.dashboard").to_owned(), active: active == "dashboard" });
+            nav.push(NavItem { href: "/cirt/cvss", label: t.get("cirt.nav.cvss").to_owned(), active: active == "cvss" });
         } else if principal.is_some_and(|p| p.has(Permission::ReportSubmit)) {
             nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.my_incidents").to_owned(), active: active == "cirt" });
             nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.my_reports").to_owned(), active: active == "reports" });

@@ -764,3 +764,31 @@ async fn bulk_actions_apply_to_each_incident_on_its_own() {
     let (_, body) = w.send_json("POST", "/api/v1/incidents/bulk", Some(&brazil), json!({"ids": ids, "action": "assign_me"})).await;
     assert!(body["results"].as_array().expect("results").iter().all(|r| r["ok"] == false), "another CIRT changes nothing: {body}");
 }
+
+#[tokio::test]
+async fn csaf_documents_are_validated_and_cvss_vectors_scored() {
+    let w = World::new().await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/csaf2.0/csaf_2.0");
+    let advisory: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("examples/csaf/bsi-2022-0001.json")).expect("corpus")).expect("json");
+    let (status, body) = w.send_json("POST", "/api/v1/csaf/validate", Some(&analyst), advisory.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["valid"], true, "{body}");
+    let mut broken = advisory;
+    broken["product_tree"]["full_product_names"] = json!([]);
+    broken["product_tree"]["branches"] = json!([]);
+    let (_, body) = w.send_json("POST", "/api/v1/csaf/validate", Some(&analyst), broken).await;
+    assert_eq!(body["valid"], false);
+    assert!(body["problems"].as_array().expect("problems").iter().any(|p| p["test"] == "6.1.1" || p["test"] == "schema"), "{body}");
+
+    let (status, body) = w.get_json("/api/v1/cvss?vector=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Some(&analyst)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((body["base_score"].as_f64(), body["severity"].as_str()), (Some(9.8), Some("CRITICAL")));
+    let (status, body) = w.get_json("/api/v1/cvss?vector=nonsense", Some(&analyst)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "vector");
+    let nobody_admin = w.token_for("admin@example.org").await;
+    let (status, _) = w.get_json("/api/v1/cvss?vector=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Some(&nobody_admin)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
