@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 3] = ["6.1.1", "6.1.2", "6.1.9"];
+pub const MANDATORY_TESTS: [&str; 9] = ["6.1.1", "6.1.2", "6.1.4", "6.1.5", "6.1.6", "6.1.9", "6.1.23", "6.1.29", "6.1.32"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -62,6 +62,124 @@ pub fn check(document: &Value) -> Vec<Problem> {
     }
     problems.extend(product_ids(document));
     problems.extend(cvss_scores(document));
+    problems.extend(product_groups(document));
+    problems.extend(contradicting_status(document));
+    problems.extend(repeated_cves(document));
+    problems.extend(unreferenced_items(document));
+    problems
+}
+
+fn vulnerabilities(document: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    document.get("vulnerabilities").and_then(Value::as_array).into_iter().flatten().enumerate()
+}
+
+/// 6.1.4 (every group id used is defined) and 6.1.5 (defined once).
+fn product_groups(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut defined: BTreeMap<String, String> = BTreeMap::new();
+    let groups = document.pointer("/product_tree/product_groups").and_then(Value::as_array);
+    for (index, group) in groups.into_iter().flatten().enumerate() {
+        if let Some(id) = group.get("group_id").and_then(Value::as_str) {
+            let path = format!("/product_tree/product_groups/{index}/group_id");
+            if let Some(first) = defined.insert(id.to_owned(), path.clone()) {
+                problems.push(Problem {
+                    test: "6.1.5".into(),
+                    path,
+                    message: format!("group id `{id}` is defined again (first at {first})"),
+                });
+            }
+        }
+    }
+    for (v, vulnerability) in vulnerabilities(document) {
+        for list in ["remediations", "threats", "flags"] {
+            for (index, item) in vulnerability.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                for (g, id) in item.get("group_ids").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    if let Some(id) = id.as_str()
+                        && !defined.contains_key(id)
+                    {
+                        problems.push(Problem {
+                            test: "6.1.4".into(),
+                            path: format!("/vulnerabilities/{v}/{list}/{index}/group_ids/{g}"),
+                            message: format!("group id `{id}` is used but never defined"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// 6.1.6: a product cannot be affected, not affected, fixed and under
+/// investigation in more than one of these groups at once.
+fn contradicting_status(document: &Value) -> Vec<Problem> {
+    const GROUPS: [(&str, &[&str]); 4] = [
+        ("affected", &["first_affected", "known_affected", "last_affected"]),
+        ("not affected", &["known_not_affected"]),
+        ("fixed", &["first_fixed", "fixed"]),
+        ("under investigation", &["under_investigation"]),
+    ];
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        let mut group_of: BTreeMap<&str, &str> = BTreeMap::new();
+        for (group, keys) in GROUPS {
+            for key in keys {
+                for (index, id) in
+                    vulnerability.pointer(&format!("/product_status/{key}")).and_then(Value::as_array).into_iter().flatten().enumerate()
+                {
+                    let Some(id) = id.as_str() else { continue };
+                    match group_of.get(id) {
+                        Some(other) if *other != group => problems.push(Problem {
+                            test: "6.1.6".into(),
+                            path: format!("/vulnerabilities/{v}/product_status/{key}/{index}"),
+                            message: format!("product `{id}` is both {other} and {group}"),
+                        }),
+                        _ => {
+                            group_of.insert(id, group);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// 6.1.23: a CVE id appears in one vulnerability only.
+fn repeated_cves(document: &Value) -> Vec<Problem> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        if let Some(cve) = vulnerability.get("cve").and_then(Value::as_str)
+            && let Some(first) = seen.insert(cve, v)
+        {
+            problems.push(Problem {
+                test: "6.1.23".into(),
+                path: format!("/vulnerabilities/{v}/cve"),
+                message: format!("{cve} is already used by vulnerability {first}"),
+            });
+        }
+    }
+    problems
+}
+
+/// 6.1.29 and 6.1.32: every remediation and every flag names the products
+/// (or product groups) it applies to.
+fn unreferenced_items(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        for (list, test) in [("remediations", "6.1.29"), ("flags", "6.1.32")] {
+            for (index, item) in vulnerability.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                if item.get("product_ids").is_none() && item.get("group_ids").is_none() {
+                    problems.push(Problem {
+                        test: test.into(),
+                        path: format!("/vulnerabilities/{v}/{list}/{index}"),
+                        message: "names neither product_ids nor group_ids".into(),
+                    });
+                }
+            }
+        }
+    }
     problems
 }
 
