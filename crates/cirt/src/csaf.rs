@@ -11,7 +11,8 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 9] = ["6.1.1", "6.1.2", "6.1.4", "6.1.5", "6.1.6", "6.1.9", "6.1.23", "6.1.29", "6.1.32"];
+pub const MANDATORY_TESTS: [&str; 14] =
+    ["6.1.1", "6.1.2", "6.1.3", "6.1.4", "6.1.5", "6.1.6", "6.1.7", "6.1.9", "6.1.22", "6.1.23", "6.1.24", "6.1.25", "6.1.29", "6.1.32"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -66,6 +67,132 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(contradicting_status(document));
     problems.extend(repeated_cves(document));
     problems.extend(unreferenced_items(document));
+    problems.extend(circular_relationships(document));
+    problems.extend(repeated_score_versions(document));
+    problems.extend(repeated_revisions(document));
+    problems.extend(repeated_involvements(document));
+    problems.extend(repeated_hash_algorithms(document));
+    problems
+}
+
+/// 6.1.3: a relationship may not define a product id from itself.
+fn circular_relationships(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let relationships = document.pointer("/product_tree/relationships").and_then(Value::as_array);
+    for (index, relationship) in relationships.into_iter().flatten().enumerate() {
+        let Some(id) = relationship.pointer("/full_product_name/product_id").and_then(Value::as_str) else { continue };
+        for key in ["product_reference", "relates_to_product_reference"] {
+            if relationship.get(key).and_then(Value::as_str) == Some(id) {
+                problems.push(Problem {
+                    test: "6.1.3".into(),
+                    path: format!("/product_tree/relationships/{index}/{key}"),
+                    message: format!("product `{id}` is defined from itself"),
+                });
+            }
+        }
+    }
+    problems
+}
+
+/// 6.1.7: at most one score of each CVSS version per product.
+fn repeated_score_versions(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        for (s, score) in vulnerability.get("scores").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for kind in ["cvss_v2", "cvss_v3"] {
+                let Some(version) = score.pointer(&format!("/{kind}/version")).and_then(Value::as_str) else { continue };
+                for product in score.get("products").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                    if !seen.insert((product.to_owned(), version.to_owned())) {
+                        problems.push(Problem {
+                            test: "6.1.7".into(),
+                            path: format!("/vulnerabilities/{v}/scores/{s}"),
+                            message: format!("product `{product}` has more than one CVSS {version} score"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// 6.1.22: each revision number appears once in the revision history.
+fn repeated_revisions(document: &Value) -> Vec<Problem> {
+    let mut seen = BTreeSet::new();
+    let mut problems = Vec::new();
+    let history = document.pointer("/document/tracking/revision_history").and_then(Value::as_array);
+    for (index, revision) in history.into_iter().flatten().enumerate() {
+        if let Some(number) = revision.get("number").and_then(Value::as_str)
+            && !seen.insert(number)
+        {
+            problems.push(Problem {
+                test: "6.1.22".into(),
+                path: format!("/document/tracking/revision_history/{index}/number"),
+                message: format!("revision {number} appears more than once"),
+            });
+        }
+    }
+    problems
+}
+
+/// 6.1.24: the same party and date appear once in a vulnerability's involvements.
+fn repeated_involvements(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        let mut seen = BTreeSet::new();
+        for (index, involvement) in vulnerability.get("involvements").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let party = involvement.get("party").and_then(Value::as_str).unwrap_or("");
+            let date = involvement.get("date").and_then(Value::as_str).unwrap_or("");
+            if involvement.get("date").is_some() && !seen.insert((party, date)) {
+                problems.push(Problem {
+                    test: "6.1.24".into(),
+                    path: format!("/vulnerabilities/{v}/involvements/{index}"),
+                    message: format!("party {party} at {date} is listed more than once"),
+                });
+            }
+        }
+    }
+    problems
+}
+
+/// 6.1.25: within one file's hashes, each algorithm is used once.
+fn repeated_hash_algorithms(document: &Value) -> Vec<Problem> {
+    fn walk(node: &Value, path: &str, problems: &mut Vec<Problem>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(hashes) = map.get("hashes").and_then(Value::as_array) {
+                    for (h, hash) in hashes.iter().enumerate() {
+                        let mut seen = BTreeSet::new();
+                        for (f, file_hash) in hash.get("file_hashes").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                            if let Some(algorithm) = file_hash.get("algorithm").and_then(Value::as_str)
+                                && !seen.insert(algorithm)
+                            {
+                                problems.push(Problem {
+                                    test: "6.1.25".into(),
+                                    path: format!("{path}/hashes/{h}/file_hashes/{f}"),
+                                    message: format!("the {algorithm} hash is given more than once"),
+                                });
+                            }
+                        }
+                    }
+                }
+                for (key, value) in map {
+                    walk(value, &format!("{path}/{key}"), problems);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}/{index}"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    if let Some(tree) = document.get("product_tree") {
+        walk(tree, "/product_tree", &mut problems);
+    }
     problems
 }
 
