@@ -11,8 +11,33 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 14] =
-    ["6.1.1", "6.1.2", "6.1.3", "6.1.4", "6.1.5", "6.1.6", "6.1.7", "6.1.9", "6.1.22", "6.1.23", "6.1.24", "6.1.25", "6.1.29", "6.1.32"];
+pub const MANDATORY_TESTS: [&str; 25] = [
+    "6.1.1",
+    "6.1.2",
+    "6.1.3",
+    "6.1.4",
+    "6.1.5",
+    "6.1.6",
+    "6.1.7",
+    "6.1.9",
+    "6.1.22",
+    "6.1.23",
+    "6.1.24",
+    "6.1.25",
+    "6.1.27.1",
+    "6.1.27.2",
+    "6.1.27.3",
+    "6.1.27.4",
+    "6.1.27.5",
+    "6.1.27.6",
+    "6.1.27.7",
+    "6.1.27.8",
+    "6.1.27.9",
+    "6.1.27.10",
+    "6.1.27.11",
+    "6.1.29",
+    "6.1.32",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -72,6 +97,127 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(repeated_revisions(document));
     problems.extend(repeated_involvements(document));
     problems.extend(repeated_hash_algorithms(document));
+    problems.extend(profiles(document));
+    problems
+}
+
+/// 6.1.27.1 to 6.1.27.11: what each document category (profile) requires.
+fn profiles(document: &Value) -> Vec<Problem> {
+    let category = document.pointer("/document/category").and_then(Value::as_str).unwrap_or("");
+    let informational = category == "csaf_informational_advisory";
+    let incident = category == "csaf_security_incident_response";
+    let advisory = category == "csaf_security_advisory";
+    let vex = category == "csaf_vex";
+    let mut problems = Vec::new();
+    let mut problem = |test: &str, path: String, message: &str| problems.push(Problem { test: test.into(), path, message: message.into() });
+    if informational || incident {
+        let notes = document.pointer("/document/notes").and_then(Value::as_array);
+        let has_note = notes
+            .into_iter()
+            .flatten()
+            .any(|n| matches!(n.get("category").and_then(Value::as_str), Some("description" | "details" | "general" | "summary")));
+        if !has_note {
+            problem("6.1.27.1", "/document/notes".into(), "the profile needs a note of category description, details, general or summary");
+        }
+        let references = document.pointer("/document/references").and_then(Value::as_array);
+        if !references.into_iter().flatten().any(|r| r.get("category").and_then(Value::as_str) == Some("external")) {
+            problem("6.1.27.2", "/document/references".into(), "the profile needs an external reference");
+        }
+    }
+    if informational && document.get("vulnerabilities").is_some() {
+        problem("6.1.27.3", "/vulnerabilities".into(), "an informational advisory has no vulnerabilities");
+    }
+    if advisory || vex {
+        if document.get("product_tree").is_none() {
+            problem("6.1.27.4", "/product_tree".into(), "the profile needs a product tree");
+        }
+        if document.get("vulnerabilities").is_none() {
+            problem("6.1.27.11", "/vulnerabilities".into(), "the profile needs vulnerabilities");
+        }
+        for (v, vulnerability) in vulnerabilities(document) {
+            if vulnerability.get("notes").is_none() {
+                problem("6.1.27.5", format!("/vulnerabilities/{v}/notes"), "each vulnerability needs notes");
+            }
+            if vulnerability.get("product_status").is_none() {
+                problem("6.1.27.6", format!("/vulnerabilities/{v}/product_status"), "each vulnerability needs a product status");
+            }
+        }
+    }
+    if vex {
+        for (v, vulnerability) in vulnerabilities(document) {
+            let status = vulnerability.get("product_status");
+            let has_vex_status = ["fixed", "known_affected", "known_not_affected", "under_investigation"]
+                .iter()
+                .any(|key| status.and_then(|s| s.get(*key)).is_some());
+            if !has_vex_status {
+                problem(
+                    "6.1.27.7",
+                    format!("/vulnerabilities/{v}/product_status"),
+                    "a VEX product status needs fixed, known_affected, known_not_affected or under_investigation",
+                );
+            }
+            if vulnerability.get("cve").is_none() && vulnerability.get("ids").is_none() {
+                problem("6.1.27.8", format!("/vulnerabilities/{v}"), "a VEX vulnerability needs a cve or ids");
+            }
+            let groups: BTreeMap<&str, Vec<&str>> = document
+                .pointer("/product_tree/product_groups")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|g| {
+                    let id = g.get("group_id")?.as_str()?;
+                    let members = g.get("product_ids")?.as_array()?.iter().filter_map(Value::as_str).collect();
+                    Some((id, members))
+                })
+                .collect();
+            // Products an item covers, directly or through its groups.
+            let covered = |items: Option<&Value>, only: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+                let mut out = BTreeSet::new();
+                for item in items.and_then(Value::as_array).into_iter().flatten().filter(|i| only(i)) {
+                    for id in item.get("product_ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                        out.insert(id.to_owned());
+                    }
+                    for group in item.get("group_ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                        for id in groups.get(group).into_iter().flatten() {
+                            out.insert((*id).to_owned());
+                        }
+                    }
+                }
+                out
+            };
+            let mut explained = covered(vulnerability.get("flags"), &|_| true);
+            explained.extend(covered(vulnerability.get("threats"), &|t| t.get("category").and_then(Value::as_str) == Some("impact")));
+            let status_list = |key: &str| -> Vec<(usize, String)> {
+                status
+                    .and_then(|s| s.get(key))
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .filter_map(|(i, id)| id.as_str().map(|id| (i, id.to_owned())))
+                    .collect()
+            };
+            for (index, id) in status_list("known_not_affected") {
+                if !explained.contains(&id) {
+                    problem(
+                        "6.1.27.9",
+                        format!("/vulnerabilities/{v}/product_status/known_not_affected/{index}"),
+                        "a product known not to be affected needs an impact statement",
+                    );
+                }
+            }
+            let remedied = covered(vulnerability.get("remediations"), &|_| true);
+            for (index, id) in status_list("known_affected") {
+                if !remedied.contains(&id) {
+                    problem(
+                        "6.1.27.10",
+                        format!("/vulnerabilities/{v}/product_status/known_affected/{index}"),
+                        "an affected product needs an action statement (remediation)",
+                    );
+                }
+            }
+        }
+    }
     problems
 }
 
