@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 25] = [
+pub const MANDATORY_TESTS: [&str; 29] = [
     "6.1.1",
     "6.1.2",
     "6.1.3",
@@ -19,11 +19,14 @@ pub const MANDATORY_TESTS: [&str; 25] = [
     "6.1.5",
     "6.1.6",
     "6.1.7",
+    "6.1.8",
     "6.1.9",
+    "6.1.10",
     "6.1.22",
     "6.1.23",
     "6.1.24",
     "6.1.25",
+    "6.1.28",
     "6.1.27.1",
     "6.1.27.2",
     "6.1.27.3",
@@ -37,6 +40,7 @@ pub const MANDATORY_TESTS: [&str; 25] = [
     "6.1.27.11",
     "6.1.29",
     "6.1.32",
+    "6.1.33",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +102,185 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(repeated_involvements(document));
     problems.extend(repeated_hash_algorithms(document));
     problems.extend(profiles(document));
+    problems.extend(strict_cvss(document));
+    problems.extend(inconsistent_cvss(document));
+    problems.extend(translation(document));
+    problems.extend(repeated_vex_flags(document));
+    problems
+}
+
+/// The FIRST CVSS schemas in their strict form, by CVSS version.
+fn strict_validator(version: &str) -> Option<&'static Validator> {
+    static V2: OnceLock<Option<Validator>> = OnceLock::new();
+    static V30: OnceLock<Option<Validator>> = OnceLock::new();
+    static V31: OnceLock<Option<Validator>> = OnceLock::new();
+    let (cell, text) = match version {
+        "2.0" => (&V2, include_str!("../data/csaf/cvss-v2.0_strict.json")),
+        "3.0" => (&V30, include_str!("../data/csaf/cvss-v3.0_strict.json")),
+        "3.1" => (&V31, include_str!("../data/csaf/cvss-v3.1_strict.json")),
+        _ => return None,
+    };
+    cell.get_or_init(|| serde_json::from_str::<Value>(text).ok().and_then(|schema| jsonschema::validator_for(&schema).ok())).as_ref()
+}
+
+/// 6.1.8: every CVSS object is valid against FIRST's strict schema.
+fn strict_cvss(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        for (s, score) in vulnerability.get("scores").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for kind in ["cvss_v2", "cvss_v3"] {
+                let Some(cvss) = score.get(kind) else { continue };
+                // Without a usable version, judge by the kind of object and
+                // the vector's own prefix, so a missing version is reported.
+                let from_vector =
+                    cvss.get("vectorString").and_then(Value::as_str).and_then(|v| v.strip_prefix("CVSS:")).and_then(|v| v.get(..3));
+                let fallback = if kind == "cvss_v2" { Some("2.0") } else { from_vector.or(Some("3.1")) };
+                let version =
+                    cvss.get("version").and_then(Value::as_str).filter(|v| strict_validator(v).is_some()).or(fallback).unwrap_or("");
+                let Some(validator) = strict_validator(version) else { continue };
+                for error in validator.iter_errors(cvss) {
+                    problems.push(Problem {
+                        test: "6.1.8".into(),
+                        path: format!("/vulnerabilities/{v}/scores/{s}/{kind}{}", error.instance_path()),
+                        message: error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The vector abbreviation of each CVSS property, by CVSS major version.
+const CVSS3_METRICS: [(&str, &str); 22] = [
+    ("attackVector", "AV"),
+    ("attackComplexity", "AC"),
+    ("privilegesRequired", "PR"),
+    ("userInteraction", "UI"),
+    ("scope", "S"),
+    ("confidentialityImpact", "C"),
+    ("integrityImpact", "I"),
+    ("availabilityImpact", "A"),
+    ("exploitCodeMaturity", "E"),
+    ("remediationLevel", "RL"),
+    ("reportConfidence", "RC"),
+    ("confidentialityRequirement", "CR"),
+    ("integrityRequirement", "IR"),
+    ("availabilityRequirement", "AR"),
+    ("modifiedAttackVector", "MAV"),
+    ("modifiedAttackComplexity", "MAC"),
+    ("modifiedPrivilegesRequired", "MPR"),
+    ("modifiedUserInteraction", "MUI"),
+    ("modifiedScope", "MS"),
+    ("modifiedConfidentialityImpact", "MC"),
+    ("modifiedIntegrityImpact", "MI"),
+    ("modifiedAvailabilityImpact", "MA"),
+];
+
+/// A CVSS v3 property value as it is written in a vector.
+fn cvss3_letter(value: &str) -> String {
+    if value == "NOT_DEFINED" { "X".into() } else { value.chars().next().map(String::from).unwrap_or_default() }
+}
+
+const CVSS2_METRICS: [(&str, &str, &[(&str, &str)]); 6] = [
+    ("accessVector", "AV", &[("NETWORK", "N"), ("ADJACENT_NETWORK", "A"), ("LOCAL", "L")]),
+    ("accessComplexity", "AC", &[("HIGH", "H"), ("MEDIUM", "M"), ("LOW", "L")]),
+    ("authentication", "Au", &[("MULTIPLE", "M"), ("SINGLE", "S"), ("NONE", "N")]),
+    ("confidentialityImpact", "C", &[("NONE", "N"), ("PARTIAL", "P"), ("COMPLETE", "C")]),
+    ("integrityImpact", "I", &[("NONE", "N"), ("PARTIAL", "P"), ("COMPLETE", "C")]),
+    ("availabilityImpact", "A", &[("NONE", "N"), ("PARTIAL", "P"), ("COMPLETE", "C")]),
+];
+
+/// 6.1.10: properties given beside the vector say what the vector says.
+fn inconsistent_cvss(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let parts = |vector: &str| -> BTreeMap<String, String> {
+        vector.split('/').filter_map(|part| part.split_once(':')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    };
+    for (v, vulnerability) in vulnerabilities(document) {
+        for (s, score) in vulnerability.get("scores").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            if let Some(cvss) = score.get("cvss_v3")
+                && let Some(vector) = cvss.get("vectorString").and_then(Value::as_str)
+            {
+                let in_vector = parts(vector);
+                for (property, abbreviation) in CVSS3_METRICS {
+                    if let (Some(value), Some(letter)) = (cvss.get(property).and_then(Value::as_str), in_vector.get(abbreviation))
+                        && cvss3_letter(value) != *letter
+                    {
+                        problems.push(Problem {
+                            test: "6.1.10".into(),
+                            path: format!("/vulnerabilities/{v}/scores/{s}/cvss_v3/{property}"),
+                            message: format!("{property} is {value} but the vector says {abbreviation}:{letter}"),
+                        });
+                    }
+                }
+            }
+            if let Some(cvss) = score.get("cvss_v2")
+                && let Some(vector) = cvss.get("vectorString").and_then(Value::as_str)
+            {
+                let in_vector = parts(vector);
+                for (property, abbreviation, values) in CVSS2_METRICS {
+                    let expected =
+                        cvss.get(property).and_then(Value::as_str).and_then(|value| values.iter().find(|(name, _)| *name == value));
+                    if let (Some((value, letter)), Some(found)) = (expected, in_vector.get(abbreviation))
+                        && letter != found
+                    {
+                        problems.push(Problem {
+                            test: "6.1.10".into(),
+                            path: format!("/vulnerabilities/{v}/scores/{s}/cvss_v2/{property}"),
+                            message: format!("{property} is {value} but the vector says {abbreviation}:{found}"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// 6.1.28: a translation's language differs from its source language.
+fn translation(document: &Value) -> Vec<Problem> {
+    let lang = document.pointer("/document/lang").and_then(Value::as_str);
+    let source = document.pointer("/document/source_lang").and_then(Value::as_str);
+    match (lang, source) {
+        (Some(lang), Some(source)) if lang.eq_ignore_ascii_case(source) => vec![Problem {
+            test: "6.1.28".into(),
+            path: "/document/source_lang".into(),
+            message: format!("the document language {lang} is the same as its source language"),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// 6.1.33: at most one VEX justification flag per product and vulnerability.
+fn repeated_vex_flags(document: &Value) -> Vec<Problem> {
+    let groups: BTreeMap<&str, Vec<&str>> = document
+        .pointer("/product_tree/product_groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| Some((g.get("group_id")?.as_str()?, g.get("product_ids")?.as_array()?.iter().filter_map(Value::as_str).collect())))
+        .collect();
+    let mut problems = Vec::new();
+    for (v, vulnerability) in vulnerabilities(document) {
+        let mut flagged = BTreeSet::new();
+        for (f, flag) in vulnerability.get("flags").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let mut products: BTreeSet<&str> =
+                flag.get("product_ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+            for group in flag.get("group_ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                products.extend(groups.get(group).into_iter().flatten().copied());
+            }
+            for product in products {
+                if !flagged.insert(product) {
+                    problems.push(Problem {
+                        test: "6.1.33".into(),
+                        path: format!("/vulnerabilities/{v}/flags/{f}"),
+                        message: format!("product `{product}` has more than one VEX justification"),
+                    });
+                }
+            }
+        }
+    }
     problems
 }
 
