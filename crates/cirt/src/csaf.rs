@@ -182,7 +182,10 @@ fn cvss3_letter(value: &str) -> String {
     if value == "NOT_DEFINED" { "X".into() } else { value.chars().next().map(String::from).unwrap_or_default() }
 }
 
-const CVSS2_METRICS: [(&str, &str, &[(&str, &str)]); 6] = [
+/// (property, vector abbreviation, value names and their vector letters)
+type Cvss2Metric = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const CVSS2_METRICS: [Cvss2Metric; 6] = [
     ("accessVector", "AV", &[("NETWORK", "N"), ("ADJACENT_NETWORK", "A"), ("LOCAL", "L")]),
     ("accessComplexity", "AC", &[("HIGH", "H"), ("MEDIUM", "M"), ("LOW", "L")]),
     ("authentication", "Au", &[("MULTIPLE", "M"), ("SINGLE", "S"), ("NONE", "N")]),
