@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 29] = [
+pub const MANDATORY_TESTS: [&str; 36] = [
     "6.1.1",
     "6.1.2",
     "6.1.3",
@@ -22,10 +22,17 @@ pub const MANDATORY_TESTS: [&str; 29] = [
     "6.1.8",
     "6.1.9",
     "6.1.10",
+    "6.1.14",
+    "6.1.16",
+    "6.1.17",
+    "6.1.18",
+    "6.1.19",
+    "6.1.20",
     "6.1.22",
     "6.1.23",
     "6.1.24",
     "6.1.25",
+    "6.1.26",
     "6.1.28",
     "6.1.27.1",
     "6.1.27.2",
@@ -106,7 +113,159 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(inconsistent_cvss(document));
     problems.extend(translation(document));
     problems.extend(repeated_vex_flags(document));
+    problems.extend(versions(document));
+    problems.extend(category_name(document));
     problems
+}
+
+/// A document or revision version: integer versioning or semantic
+/// versioning, compared as CSAF section 3.1.11 defines (build metadata
+/// ignored, a pre-release before its release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Version {
+    numbers: Vec<u64>,
+    pre_release: Option<String>,
+}
+
+impl Version {
+    fn parse(text: &str) -> Option<Version> {
+        let without_build = text.split('+').next().unwrap_or("");
+        let (core, pre) = match without_build.split_once('-') {
+            Some((core, pre)) => (core, Some(pre.to_owned())),
+            None => (without_build, None),
+        };
+        let numbers = core.split('.').map(|n| n.parse::<u64>().ok()).collect::<Option<Vec<_>>>()?;
+        (numbers.len() == 1 || numbers.len() == 3).then_some(Version { numbers, pre_release: pre })
+    }
+
+    fn is_zero_major(&self) -> bool {
+        self.numbers.first() == Some(&0)
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.numbers.cmp(&other.numbers).then_with(|| match (&self.pre_release, &other.pre_release) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => a.cmp(b),
+        })
+    }
+}
+
+/// 6.1.14, 6.1.16 to 6.1.20: the revision history and the document version
+/// and status agree.
+fn versions(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut problem = |test: &str, path: &str, message: String| problems.push(Problem { test: test.into(), path: path.into(), message });
+    let tracking = document.pointer("/document/tracking");
+    let status = tracking.and_then(|t| t.get("status")).and_then(Value::as_str).unwrap_or("");
+    let version_text = tracking.and_then(|t| t.get("version")).and_then(Value::as_str).unwrap_or("");
+    let version = Version::parse(version_text);
+    let history: Vec<(usize, String, Option<Version>, String)> = tracking
+        .and_then(|t| t.get("revision_history"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, item)| {
+            let number = item.get("number").and_then(Value::as_str).unwrap_or("").to_owned();
+            let date = item.get("date").and_then(Value::as_str).unwrap_or("").to_owned();
+            (index, date, Version::parse(&number), number)
+        })
+        .collect();
+    // 6.1.14: sorted by date, the numbers ascend.
+    let mut by_date: Vec<_> = history.iter().filter(|(_, _, v, _)| v.is_some()).collect();
+    by_date.sort_by(|a, b| {
+        let (da, db) = (rampart_core::time::parse(&a.1), rampart_core::time::parse(&b.1));
+        // Entries of the same moment are in number order.
+        da.cmp(&db).then_with(|| a.2.cmp(&b.2))
+    });
+    for pair in by_date.windows(2) {
+        if pair[0].2 > pair[1].2 {
+            problem(
+                "6.1.14",
+                &format!("/document/tracking/revision_history/{}/number", pair[1].0),
+                format!("revision {} is dated after revision {} but numbered lower", pair[1].3, pair[0].3),
+            );
+        }
+    }
+    // 6.1.16: the document version is the latest revision's number (build
+    // metadata aside), unless the document is a draft.
+    if let (Some(version), Some(latest)) = (&version, by_date.last())
+        && status != "draft"
+        && latest.2.as_ref() != Some(version)
+    {
+        problem("6.1.16", "/document/tracking/version", format!("version {version_text} is not the latest revision {}", latest.3));
+    }
+    if let Some(version) = &version {
+        // 6.1.17: versions 0.x.y and pre-releases are drafts.
+        if (version.is_zero_major() || version.pre_release.is_some()) && status != "draft" {
+            problem("6.1.17", "/document/tracking/status", format!("version {version_text} must have the status draft"));
+        }
+        // 6.1.20: a final or interim document has no pre-release version.
+        if version.pre_release.is_some() && matches!(status, "final" | "interim") {
+            problem(
+                "6.1.20",
+                "/document/tracking/version",
+                format!("a {status} document cannot have the pre-release version {version_text}"),
+            );
+        }
+    }
+    for (index, _, number, text) in &history {
+        let Some(number) = number else { continue };
+        // 6.1.18: a released document has no revision 0 or 0.y.z.
+        if number.is_zero_major() && matches!(status, "final" | "interim") {
+            problem(
+                "6.1.18",
+                &format!("/document/tracking/revision_history/{index}/number"),
+                format!("a {status} document lists the unreleased revision {text}"),
+            );
+        }
+        // 6.1.19: the history lists no pre-release.
+        if number.pre_release.is_some() {
+            problem("6.1.19", &format!("/document/tracking/revision_history/{index}/number"), format!("revision {text} is a pre-release"));
+        }
+    }
+    problems
+}
+
+/// 6.1.26: a document of the base profile may not use a profile's name or
+/// title, in any case or spelling of `_`, `-` and spaces, as its category;
+/// only the exact profile names are those profiles.
+fn category_name(document: &Value) -> Vec<Problem> {
+    const PROFILES: [(&str, &str); 5] = [
+        ("csaf_base", "CSAF Base"),
+        ("csaf_security_incident_response", "Security Incident Response"),
+        ("csaf_informational_advisory", "Informational Advisory"),
+        ("csaf_security_advisory", "Security Advisory"),
+        ("csaf_vex", "VEX"),
+    ];
+    let Some(category) = document.pointer("/document/category").and_then(Value::as_str) else { return Vec::new() };
+    if PROFILES.iter().any(|(name, _)| *name == category) {
+        return Vec::new();
+    }
+    let normalise = |text: &str| text.to_lowercase().replace(['_', '-', ' '], "");
+    let normalised = normalise(category);
+    let clash = PROFILES.iter().find(|(name, title)| {
+        let bare = name.trim_start_matches("csaf_");
+        normalised == normalise(name) || normalised == normalise(title) || (*name != "csaf_base" && normalised == normalise(bare))
+    });
+    match clash {
+        Some((name, _)) => vec![Problem {
+            test: "6.1.26".into(),
+            path: "/document/category".into(),
+            message: format!("`{category}` is too close to the profile {name}; use that profile or another name"),
+        }],
+        None => Vec::new(),
+    }
 }
 
 /// The FIRST CVSS schemas in their strict form, by CVSS version.
