@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 36] = [
+pub const MANDATORY_TESTS: [&str; 39] = [
     "6.1.1",
     "6.1.2",
     "6.1.3",
@@ -23,6 +23,7 @@ pub const MANDATORY_TESTS: [&str; 36] = [
     "6.1.9",
     "6.1.10",
     "6.1.14",
+    "6.1.15",
     "6.1.16",
     "6.1.17",
     "6.1.18",
@@ -46,6 +47,8 @@ pub const MANDATORY_TESTS: [&str; 36] = [
     "6.1.27.10",
     "6.1.27.11",
     "6.1.29",
+    "6.1.30",
+    "6.1.31",
     "6.1.32",
     "6.1.33",
 ];
@@ -115,6 +118,80 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(repeated_vex_flags(document));
     problems.extend(versions(document));
     problems.extend(category_name(document));
+    problems.extend(translator(document));
+    problems.extend(mixed_versioning(document));
+    problems.extend(version_ranges(document));
+    problems
+}
+
+/// 6.1.15: a translation names the language it was translated from.
+fn translator(document: &Value) -> Vec<Problem> {
+    let translator = document.pointer("/document/publisher/category").and_then(Value::as_str) == Some("translator");
+    if translator && document.pointer("/document/source_lang").is_none() {
+        vec![Problem {
+            test: "6.1.15".into(),
+            path: "/document/source_lang".into(),
+            message: "a translator's document needs source_lang".into(),
+        }]
+    } else {
+        Vec::new()
+    }
+}
+
+/// 6.1.30: the document uses integer or semantic versioning, not both.
+fn mixed_versioning(document: &Value) -> Vec<Problem> {
+    let tracking = document.pointer("/document/tracking");
+    let mut numbers: Vec<(String, &str)> = Vec::new();
+    if let Some(version) = tracking.and_then(|t| t.get("version")).and_then(Value::as_str) {
+        numbers.push(("/document/tracking/version".into(), version));
+    }
+    for (index, item) in tracking.and_then(|t| t.get("revision_history")).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if let Some(number) = item.get("number").and_then(Value::as_str) {
+            numbers.push((format!("/document/tracking/revision_history/{index}/number"), number));
+        }
+    }
+    let integer = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
+    let first_is_integer = numbers.first().map(|(_, n)| integer(n));
+    numbers
+        .iter()
+        .filter(|(_, number)| Some(integer(number)) != first_is_integer)
+        .map(|(path, number)| Problem {
+            test: "6.1.30".into(),
+            path: path.clone(),
+            message: format!("`{number}` mixes integer and semantic versioning"),
+        })
+        .collect()
+}
+
+/// 6.1.31: a product version names one version, not a range.
+fn version_ranges(document: &Value) -> Vec<Problem> {
+    const RANGE_WORDS: [&str; 8] = ["after", "all", "before", "earlier", "later", "prior", "versions", "version"];
+    fn walk(node: &Value, path: &str, problems: &mut Vec<Problem>) {
+        if let Some(branches) = node.get("branches").and_then(Value::as_array) {
+            for (index, branch) in branches.iter().enumerate() {
+                let here = format!("{path}/branches/{index}");
+                if branch.get("category").and_then(Value::as_str) == Some("product_version")
+                    && let Some(name) = branch.get("name").and_then(Value::as_str)
+                {
+                    let lower = name.to_lowercase();
+                    let symbol = ['<', '>'].iter().any(|c| lower.contains(*c));
+                    let word = lower.split_whitespace().any(|w| RANGE_WORDS.contains(&w));
+                    if symbol || word {
+                        problems.push(Problem {
+                            test: "6.1.31".into(),
+                            path: format!("{here}/name"),
+                            message: format!("`{name}` is a version range; use product_version_range"),
+                        });
+                    }
+                }
+                walk(branch, &here, problems);
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    if let Some(tree) = document.get("product_tree") {
+        walk(tree, "/product_tree", &mut problems);
+    }
     problems
 }
 
