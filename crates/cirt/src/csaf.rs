@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 39] = [
+pub const MANDATORY_TESTS: [&str; 40] = [
     "6.1.1",
     "6.1.2",
     "6.1.3",
@@ -29,6 +29,7 @@ pub const MANDATORY_TESTS: [&str; 39] = [
     "6.1.18",
     "6.1.19",
     "6.1.20",
+    "6.1.21",
     "6.1.22",
     "6.1.23",
     "6.1.24",
@@ -121,6 +122,42 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(translator(document));
     problems.extend(mixed_versioning(document));
     problems.extend(version_ranges(document));
+    problems.extend(missing_revisions(document));
+    problems
+}
+
+/// 6.1.21: sorted by number, the revision history starts at 0 or 1 and
+/// skips no (major) version.
+fn missing_revisions(document: &Value) -> Vec<Problem> {
+    let history = document.pointer("/document/tracking/revision_history").and_then(Value::as_array);
+    let mut majors: Vec<u64> = history
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("number").and_then(Value::as_str))
+        .filter_map(Version::parse)
+        .filter_map(|version| version.numbers.first().copied())
+        .collect();
+    majors.sort_unstable();
+    majors.dedup();
+    let mut problems = Vec::new();
+    if let Some(first) = majors.first()
+        && *first > 1
+    {
+        problems.push(Problem {
+            test: "6.1.21".into(),
+            path: "/document/tracking/revision_history".into(),
+            message: format!("the history starts at version {first}, not 0 or 1"),
+        });
+    }
+    for pair in majors.windows(2) {
+        if pair[1] > pair[0] + 1 {
+            problems.push(Problem {
+                test: "6.1.21".into(),
+                path: "/document/tracking/revision_history".into(),
+                message: format!("versions between {} and {} are missing", pair[0], pair[1]),
+            });
+        }
+    }
     problems
 }
 
