@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 40] = [
+pub const MANDATORY_TESTS: [&str; 42] = [
     "6.1.1",
     "6.1.2",
     "6.1.3",
@@ -22,6 +22,8 @@ pub const MANDATORY_TESTS: [&str; 40] = [
     "6.1.8",
     "6.1.9",
     "6.1.10",
+    "6.1.12",
+    "6.1.13",
     "6.1.14",
     "6.1.15",
     "6.1.16",
@@ -123,6 +125,97 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(mixed_versioning(document));
     problems.extend(version_ranges(document));
     problems.extend(missing_revisions(document));
+    problems.extend(languages(document));
+    problems.extend(purls(document));
+    problems
+}
+
+fn known_language(code: &str) -> bool {
+    static CODES: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
+    CODES
+        .get_or_init(|| include_str!("../data/csaf/languages.txt").lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect())
+        .contains(code)
+}
+
+/// Whether a BCP 47 tag is well formed and its language subtag registered
+/// (ISO 639); private-use (`x-…`) and grandfathered (`i-…`) tags pass.
+fn valid_language_tag(tag: &str) -> bool {
+    let lower = tag.to_ascii_lowercase();
+    let mut subtags = lower.split('-');
+    let Some(primary) = subtags.next() else { return false };
+    if primary == "x" || primary == "i" {
+        return subtags.clone().count() > 0
+            && subtags.all(|s| !s.is_empty() && s.len() <= 8 && s.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+    let primary_ok = (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_lowercase()) && known_language(primary);
+    primary_ok && subtags.all(|s| !s.is_empty() && s.len() <= 8 && s.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// 6.1.12: the document's languages are valid language tags.
+fn languages(document: &Value) -> Vec<Problem> {
+    ["lang", "source_lang"]
+        .iter()
+        .filter_map(|key| {
+            let tag = document.pointer(&format!("/document/{key}")).and_then(Value::as_str)?;
+            (!valid_language_tag(tag)).then(|| Problem {
+                test: "6.1.12".into(),
+                path: format!("/document/{key}"),
+                message: format!("`{tag}` is not a registered language tag"),
+            })
+        })
+        .collect()
+}
+
+/// Whether a package URL has the parts the PURL specification requires: the
+/// `pkg:` scheme, a type, and a name.
+fn valid_purl(purl: &str) -> bool {
+    let Some(rest) = purl.strip_prefix("pkg:") else { return false };
+    let rest = rest.split('#').next().unwrap_or("");
+    let rest = rest.split('?').next().unwrap_or("");
+    let path = match rest.rsplit_once('@') {
+        Some((path, version)) if !version.is_empty() => path,
+        Some(_) => return false,
+        None => rest,
+    };
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (Some(kind), Some(name)) = (segments.first(), segments.last()) else { return false };
+    let kind_ok = kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && kind.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'));
+    kind_ok && segments.len() >= 2 && !name.is_empty()
+}
+
+/// 6.1.13: every package URL in the product tree is valid.
+fn purls(document: &Value) -> Vec<Problem> {
+    fn walk(node: &Value, path: &str, problems: &mut Vec<Problem>) {
+        match node {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let here = format!("{path}/{key}");
+                    if key == "purl"
+                        && let Some(purl) = value.as_str()
+                        && !valid_purl(purl)
+                    {
+                        problems.push(Problem {
+                            test: "6.1.13".into(),
+                            path: here.clone(),
+                            message: format!("`{purl}` is not a valid package URL"),
+                        });
+                    }
+                    walk(value, &here, problems);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}/{index}"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    if let Some(tree) = document.get("product_tree") {
+        walk(tree, "/product_tree", &mut problems);
+    }
     problems
 }
 
@@ -1087,6 +1180,22 @@ pub fn cvss3_base(vector: &str) -> Result<(f64, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn language_tags_and_package_urls() {
+        for good in ["en", "en-US", "de-CH-1996", "ar", "zh-Hant-TW", "x-private", "kln"] {
+            assert!(valid_language_tag(good), "{good}");
+        }
+        for bad in ["EZ", "", "english", "e", "en--US", "xx"] {
+            assert!(!valid_language_tag(bad), "{bad}");
+        }
+        for good in ["pkg:maven/org.apache/commons@1.3.4", "pkg:npm/left-pad", "pkg:deb/debian/curl@7.50.3-1?arch=i386#sub/path"] {
+            assert!(valid_purl(good), "{good}");
+        }
+        for bad in ["pkg:maven/@1.3.4", "maven/x@1", "pkg:", "pkg:npm/", "pkg:1npm/x", "pkg:npm/x@"] {
+            assert!(!valid_purl(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn cvss_calculator() {
