@@ -528,7 +528,7 @@ async fn validate_csaf(caller: ApiCaller, body: axum::body::Bytes) -> ApiResult 
     let document: Value = parse_body(&body)?;
     let problems = rampart_cirt::csaf::check(&document);
     Ok(Json(
-        json!({"valid": problems.is_empty(), "implemented_mandatory_tests": rampart_cirt::csaf::MANDATORY_TESTS, "problems": problems}),
+        json!({"valid": problems.is_empty(), "implemented_mandatory_tests": rampart_cirt::csaf::MANDATORY_TESTS.as_slice(), "problems": problems}),
     )
     .into_response())
 }
