@@ -122,6 +122,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cirt(CirtCommand::IngestMail { cirt, maildir, watch, files, json }) => {
             ingest_mail(&config, &cirt, maildir.as_deref(), watch, &files, json.json).await
         }
+        Command::Openapi => {
+            print_json(&rampart_web::api::openapi_document());
+            Ok(())
+        }
         Command::Backup(args) => {
             match &config.database {
                 Location::Postgres(_) => {

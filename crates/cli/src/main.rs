@@ -50,6 +50,8 @@ pub enum Command {
     /// The CIRT desk.
     #[command(subcommand)]
     Cirt(CirtCommand),
+    /// Print the REST API's OpenAPI 3.1 document.
+    Openapi,
     /// Back up the database: an online copy for SQLite, the pg_dump command for PostgreSQL.
     Backup(BackupArgs),
     /// Configuration.
