@@ -150,3 +150,14 @@ fn data_commands_refuse_a_missing_database() {
     }
     assert_eq!(std::fs::read_dir(sandbox.dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn openapi_prints_the_api_document() {
+    let sandbox = crate::support::Sandbox::new();
+    let run = sandbox.run(&["openapi"]);
+    run.ok();
+    let document = run.json();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/api/v1/incidents"]["get"]["operationId"] == "listIncidents");
+    assert!(!sandbox.db.exists(), "printing the document touches no database");
+}
