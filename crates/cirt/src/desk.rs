@@ -216,24 +216,33 @@ impl Desk {
     /// those in the constituency of a CIRT they manage: the CIRT's own
     /// children, or, for a national CIRT, every organisation of its country.
     async fn require_registry_manager(&self, principal: &Principal, org: &Organisation) -> Result<(), DeskError> {
-        if principal.allows(Permission::ConstituencyManage, Target::Org { id: &org.id, country: org.country.as_deref() }) {
-            return Ok(());
+        if self.in_constituency_of(principal, Permission::ConstituencyManage, org).await? { Ok(()) } else { Err(DeskError::Forbidden) }
+    }
+
+    /// Whether `org` is in the constituency of a CIRT for which the
+    /// principal holds `permission`: the organisation itself, a child of
+    /// it, or any organisation of a national CIRT's country.
+    async fn in_constituency_of(&self, principal: &Principal, permission: Permission, org: &Organisation) -> Result<bool, DeskError> {
+        if principal.allows(permission, Target::Org { id: &org.id, country: org.country.as_deref() }) {
+            return Ok(true);
         }
         if let Some(parent) = &org.parent_id {
             let parent = self.org(parent).await?;
-            if principal.allows(Permission::ConstituencyManage, Target::Org { id: &parent.id, country: parent.country.as_deref() }) {
-                return Ok(());
+            if principal.allows(permission, Target::Org { id: &parent.id, country: parent.country.as_deref() }) {
+                return Ok(true);
             }
         }
-        let own = self.org(&principal.org_id).await?;
-        if own.kind == OrgKind::NationalCirt.as_str()
+        let Ok(own) = self.org(&principal.org_id).await else { return Ok(false) };
+        Ok(own.kind == OrgKind::NationalCirt.as_str()
             && own.country.is_some()
             && own.country == org.country
-            && principal.allows(Permission::ConstituencyManage, Target::Org { id: &own.id, country: own.country.as_deref() })
-        {
-            return Ok(());
-        }
-        Err(DeskError::Forbidden)
+            && principal.allows(permission, Target::Org { id: &own.id, country: own.country.as_deref() }))
+    }
+
+    /// Whether the principal may read this organisation's registry entries.
+    pub async fn may_read_registry(&self, principal: &Principal, org: &Organisation) -> Result<bool, DeskError> {
+        Ok(self.in_constituency_of(principal, Permission::ConstituencyRead, org).await?
+            || self.in_constituency_of(principal, Permission::ConstituencyManage, org).await?)
     }
 
     async fn audited(&self, mut tx: WriteTx, entry: AuditEntry) -> Result<(), DeskError> {
@@ -398,6 +407,10 @@ impl Desk {
         let io = |err: csv::Error| invalid("csv", err.to_string());
         writer.write_record(constituency::CSV_HEADER).map_err(io)?;
         for org_id in self.store.constituency_org_ids().await? {
+            let org = self.org(&org_id).await?;
+            if !self.may_read_registry(principal, &org).await? {
+                continue;
+            }
             for network in self.store.networks_of(&org_id).await? {
                 writer.write_record([org_id.as_str(), "network", network.network.as_str()]).map_err(io)?;
             }
@@ -813,8 +826,19 @@ impl Desk {
             timeline.retain(constituent_may_read);
         }
         let timers = self.timers(&incident, &timeline);
+        let mut observables = self.store.incident_observables(&incident.id).await?;
+        if !handler {
+            // Only what appears in the parts a constituent can read: an
+            // address from an internal note must not leak through the list.
+            let readable: String = std::iter::once(format!("{}\n{}", incident.title, incident.description))
+                .chain(timeline.iter().map(|e| e.body.clone()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let visible: std::collections::BTreeSet<Observable> = observables::extract(&readable).into_iter().collect();
+            observables.retain(|o| visible.iter().any(|v| v.kind.as_str() == o.kind && v.value == o.value));
+        }
         Ok(IncidentView {
-            observables: self.store.incident_observables(&incident.id).await?,
+            observables,
             tasks: if handler { self.store.incident_tasks(&incident.id).await? } else { Vec::new() },
             links: if handler { self.store.incident_links(&incident.id).await? } else { Vec::new() },
             attachments: if handler { self.store.attachments_of(&incident.id).await? } else { Vec::new() },

@@ -11,6 +11,7 @@ mod attachments;
 mod csaf;
 mod incidents;
 mod intake;
+mod leaks;
 mod notices;
 mod registry;
 mod reports;

@@ -835,7 +835,10 @@ async fn entries(State(state): State<AppState>, caller: ApiCaller, Path(org_id):
         return Err(ApiError(WebError::Forbidden));
     }
     let store = state.store();
-    store.org_get(&org_id).await?;
+    let org = store.org_get(&org_id).await?;
+    if !state.desk().may_read_registry(&caller.principal, &org).await? {
+        return Err(ApiError(WebError::NotFound("organisation")));
+    }
     let networks: Vec<String> = store.networks_of(&org_id).await?.into_iter().map(|n| n.network).collect();
     Ok(Json(json!({"networks": networks, "asns": store.asns_of(&org_id).await?, "domains": store.domains_of(&org_id).await?}))
         .into_response())
@@ -877,6 +880,11 @@ async fn export_registry(State(state): State<AppState>, caller: ApiCaller) -> Ap
 }
 
 async fn import_registry(State(state): State<AppState>, caller: ApiCaller, body: axum::body::Bytes) -> ApiResult {
+    // Without the permission somewhere no row could be imported; refuse
+    // before an empty file is accepted and audited.
+    if !caller.principal.has(rampart_core::Permission::ConstituencyManage) {
+        return Err(ApiError(WebError::Forbidden));
+    }
     let text = String::from_utf8(body.to_vec()).map_err(|_| WebError::invalid("body", "is not UTF-8 text"))?;
     match state.desk().import_registry(&caller.actor(), &text).await {
         Ok(added) => Ok(Json(json!({"added": added})).into_response()),

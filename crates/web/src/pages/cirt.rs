@@ -1385,6 +1385,9 @@ struct ImportForm {
 
 async fn import_registry(State(state): State<AppState>, viewer: Viewer, Form(form): Form<ImportForm>) -> Result<Response, PageError> {
     let actor = viewer.act(&form.csrf)?;
+    if !actor.principal.has(Permission::ConstituencyManage) {
+        return Err(PageError(WebError::Forbidden));
+    }
     match state.desk().import_registry(&actor, &form.csv).await {
         Ok(_) => Ok(Redirect::to("/cirt/constituency?done=cirt.constituency.imported").into_response()),
         Err(errors) => {

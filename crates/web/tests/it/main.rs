@@ -10,6 +10,7 @@
 mod api;
 mod browser;
 mod catalogues;
+mod cirt;
 mod security;
 mod support;
 mod tls;
