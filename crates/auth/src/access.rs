@@ -75,13 +75,20 @@ impl Scope {
     }
 }
 
+impl Grant {
+    /// Does this grant give `permission` on `target`?
+    pub fn allows(&self, permission: Permission, target: Target<'_>) -> bool {
+        self.role.permissions().contains(&permission) && self.scope.covers(target)
+    }
+}
+
 impl Principal {
     /// May this principal exercise `permission` on `target`?
     pub fn allows(&self, permission: Permission, target: Target<'_>) -> bool {
         if self.must_set_up_mfa {
             return false;
         }
-        self.grants.iter().any(|grant| grant.role.permissions().contains(&permission) && grant.scope.covers(target))
+        self.grants.iter().any(|grant| grant.allows(permission, target))
     }
 
     /// Holds `permission` somewhere; for list routes that then filter by scope.

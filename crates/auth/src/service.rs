@@ -131,7 +131,9 @@ fn failures_so_far(user: &UserRow, now: DateTime<Utc>) -> i64 {
     }
 }
 
-fn grant_from_row(row: &RoleGrantRow) -> Option<Grant> {
+/// A stored role grant as the access layer sees it; `None` for a role this
+/// version does not know.
+pub fn grant_from_row(row: &RoleGrantRow) -> Option<Grant> {
     let role: Role = row.role.parse().ok()?;
     let scope = match (&row.scope_org_id, &row.scope_country) {
         (Some(org), _) => Scope::Org(org.clone()),

@@ -623,13 +623,7 @@ fn translation(document: &Value) -> Vec<Problem> {
 
 /// 6.1.33: at most one VEX justification flag per product and vulnerability.
 fn repeated_vex_flags(document: &Value) -> Vec<Problem> {
-    let groups: BTreeMap<&str, Vec<&str>> = document
-        .pointer("/product_tree/product_groups")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|g| Some((g.get("group_id")?.as_str()?, g.get("product_ids")?.as_array()?.iter().filter_map(Value::as_str).collect())))
-        .collect();
+    let groups = group_members(document);
     let mut problems = Vec::new();
     for (v, vulnerability) in vulnerabilities(document) {
         let mut flagged = BTreeSet::new();
@@ -696,6 +690,7 @@ fn profiles(document: &Value) -> Vec<Problem> {
         }
     }
     if vex {
+        let groups = group_members(document);
         for (v, vulnerability) in vulnerabilities(document) {
             let status = vulnerability.get("product_status");
             let has_vex_status = ["fixed", "known_affected", "known_not_affected", "under_investigation"]
@@ -711,17 +706,6 @@ fn profiles(document: &Value) -> Vec<Problem> {
             if vulnerability.get("cve").is_none() && vulnerability.get("ids").is_none() {
                 problem("6.1.27.8", format!("/vulnerabilities/{v}"), "a VEX vulnerability needs a cve or ids");
             }
-            let groups: BTreeMap<&str, Vec<&str>> = document
-                .pointer("/product_tree/product_groups")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|g| {
-                    let id = g.get("group_id")?.as_str()?;
-                    let members = g.get("product_ids")?.as_array()?.iter().filter_map(Value::as_str).collect();
-                    Some((id, members))
-                })
-                .collect();
             // Products an item covers, directly or through its groups.
             let covered = |items: Option<&Value>, only: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
                 let mut out = BTreeSet::new();
@@ -892,6 +876,17 @@ fn repeated_hash_algorithms(document: &Value) -> Vec<Problem> {
         walk(tree, "/product_tree", &mut problems);
     }
     problems
+}
+
+/// Product group id → the product ids it names.
+fn group_members(document: &Value) -> BTreeMap<&str, Vec<&str>> {
+    document
+        .pointer("/product_tree/product_groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| Some((g.get("group_id")?.as_str()?, g.get("product_ids")?.as_array()?.iter().filter_map(Value::as_str).collect())))
+        .collect()
 }
 
 fn vulnerabilities(document: &Value) -> impl Iterator<Item = (usize, &Value)> {

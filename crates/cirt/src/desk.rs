@@ -1001,17 +1001,14 @@ impl Desk {
         let assignee = match assignee_id {
             Some(user_id) => {
                 let user = self.store.user_get(user_id).await.map_err(|_| invalid("assignee_id", "no such user"))?;
-                let grants = self.store.grants_of(&user.id).await?;
-                let can_work = grants.iter().any(|grant| {
-                    let works =
-                        grant.role.parse::<rampart_core::Role>().is_ok_and(|role| role.permissions().contains(&Permission::IncidentWrite));
-                    let covers = match (&grant.scope_org_id, &grant.scope_country) {
-                        (Some(org_id), _) => *org_id == owner.id,
-                        (None, Some(country)) => owner.country.as_deref() == Some(country.as_str()),
-                        (None, None) => true,
-                    };
-                    works && covers
-                });
+                let target = Target::Org { id: &owner.id, country: owner.country.as_deref() };
+                let can_work = self
+                    .store
+                    .grants_of(&user.id)
+                    .await?
+                    .iter()
+                    .filter_map(rampart_auth::service::grant_from_row)
+                    .any(|grant| grant.allows(Permission::IncidentWrite, target));
                 if user.disabled || !can_work {
                     return Err(invalid("assignee_id", format!("{} cannot work incidents of {}", user.email, owner.name)));
                 }

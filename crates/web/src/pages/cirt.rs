@@ -485,16 +485,21 @@ fn timer_lines(c: &Ctx, timers: &[Timer]) -> Vec<TimerLine> {
 }
 
 /// Users of the owning CIRT who can work incidents, for the assign form.
-async fn possible_assignees(state: &AppState, owner_org_id: &str) -> Result<Vec<(String, String)>, PageError> {
+async fn possible_assignees(state: &AppState, owner_org_id: &str, owner_country: Option<&str>) -> Result<Vec<(String, String)>, PageError> {
     let filter = rampart_store::users::UserFilter { org_id: Some(owner_org_id.to_owned()), email_contains: None };
     let mut out = Vec::new();
     for user in state.store().user_list(&filter, &PageRequest::first(500)).await?.items {
         if user.disabled {
             continue;
         }
-        let grants = state.store().grants_of(&user.id).await?;
-        let works =
-            grants.iter().any(|g| g.role.parse::<rampart_core::Role>().is_ok_and(|r| r.permissions().contains(&Permission::IncidentWrite)));
+        let target = rampart_auth::Target::Org { id: owner_org_id, country: owner_country };
+        let works = state
+            .store()
+            .grants_of(&user.id)
+            .await?
+            .iter()
+            .filter_map(rampart_auth::service::grant_from_row)
+            .any(|grant| grant.allows(Permission::IncidentWrite, target));
         if works {
             out.push((user.id, user.display_name));
         }
@@ -559,7 +564,7 @@ async fn incident_view(
             .iter()
             .map(|s| (s.as_str().to_owned(), c.t.get(&format!("cirt.status.{}", s.as_str())).to_owned()))
             .collect(),
-        assignees: if can_assign { possible_assignees(state, &owner.id).await? } else { Vec::new() },
+        assignees: if can_assign { possible_assignees(state, &owner.id, owner.country.as_deref()).await? } else { Vec::new() },
         can_assign,
         types: rsit_choices(),
         levels: labels(&c, "cirt.level", &LEVELS),
