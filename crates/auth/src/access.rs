@@ -168,12 +168,14 @@ pub fn can_see(viewer: Option<&Principal>, record: &Shareable<'_>) -> bool {
 /// label: TLP governs disclosure beyond them. Anyone else sees it only if
 /// their organisation is among those it concerns (`shared_with`) and TLP
 /// lets them; the rest of the community never does, even for CLEAR, since
-/// cases are not publications.
+/// cases are not publications. A member without any role sees no case:
+/// belonging to an organisation is not a need to know.
 pub fn can_see_case(viewer: &Principal, permission: Permission, owner: Target<'_>, record: &Shareable<'_>) -> bool {
     if viewer.allows(permission, owner) {
         return true;
     }
-    record.shared_with.contains(&viewer.org_id) && can_see(Some(viewer), record)
+    let holds_a_role = !viewer.must_set_up_mfa && !viewer.grants.is_empty();
+    holds_a_role && record.shared_with.contains(&viewer.org_id) && can_see(Some(viewer), record)
 }
 
 /// May `viewer` share the record onward with `target_org`, whose parent
@@ -286,7 +288,9 @@ mod tests {
         let isp = principal("isp", "KE", &[(Role::Constituent, Scope::Org("isp".into()))]);
         let bank = principal("bank", "KE", &[(Role::Constituent, Scope::Org("bank".into()))]);
         let other_cirt = principal("br-cirt", "BR", &[(Role::CirtAnalyst, Scope::Org("br-cirt".into()))]);
+        let roleless_member = principal("isp", "KE", &[]);
         for tlp in Tlp::ALL {
+            assert!(!can_see_case(&roleless_member, Permission::IncidentRead, owner, &case(tlp)), "a member without a role, {tlp}");
             assert!(can_see_case(&analyst, Permission::IncidentRead, owner, &case(tlp)), "handler, {tlp}");
             assert_eq!(can_see_case(&isp, Permission::IncidentRead, owner, &case(tlp)), tlp != Tlp::Red, "affected constituent, {tlp}");
             assert!(!can_see_case(&bank, Permission::IncidentRead, owner, &case(tlp)), "unaffected constituent, {tlp}");

@@ -122,7 +122,16 @@ pub const CSV_HEADER: [&str; 3] = ["org_id", "kind", "value"];
 /// with its line number, and nothing is returned for import unless all
 /// rows are good.
 pub fn parse_csv(text: &str) -> Result<Vec<CsvRow>, Vec<(usize, String)>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    // csv reports where it started reading a record, blank lines before it
+    // included; step over those to the line the record is on.
+    let line_of = |position: &csv::Position| {
+        let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+        let skipped =
+            text.get(start..).map_or(0, |rest| rest.bytes().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|b| *b == b'\n').count());
+        usize::try_from(position.line()).unwrap_or(usize::MAX).saturating_add(skipped)
+    };
     let mut errors = Vec::new();
     match reader.headers() {
         Ok(header) => {
@@ -135,15 +144,20 @@ pub fn parse_csv(text: &str) -> Result<Vec<CsvRow>, Vec<(usize, String)>> {
         Err(err) => return Err(vec![(1, err.to_string())]),
     }
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
+    let mut last_line = 1;
+    for record in reader.records() {
+        // The line the record starts on, as the file has it: blank lines
+        // and quoted fields spanning lines do not shift the numbers.
         let record = match record {
             Ok(record) => record,
             Err(err) => {
+                let line = err.position().map_or(last_line + 1, line_of);
                 errors.push((line, err.to_string()));
                 continue;
             }
         };
+        let line = record.position().map_or(last_line + 1, line_of);
+        last_line = line;
         if record.len() != 3 {
             errors.push((line, format!("expected 3 fields, found {}", record.len())));
             continue;
@@ -169,6 +183,14 @@ pub fn parse_csv(text: &str) -> Result<Vec<CsvRow>, Vec<(usize, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_errors_name_the_line_of_the_file() {
+        let text = "org_id,kind,value\n\norg-1,network,192.0.2.0/24\n\n\norg-1,domain,\"bad\ndomain\"\norg-1,asn,nonsense\n";
+        let errors = parse_csv(text).expect_err("two bad rows");
+        let lines: Vec<usize> = errors.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, vec![6, 8], "{errors:?}");
+    }
 
     #[test]
     fn networks_become_sortable_range_keys() {

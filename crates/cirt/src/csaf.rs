@@ -1,7 +1,7 @@
 //! CSAF 2.0 advisories: validation against the OASIS JSON schema (shipped in
 //! `data/csaf/` with the FIRST CVSS schemas it references, so no network is
-//! needed) and the mandatory tests of section 6.1 implemented so far, each
-//! checked against the OASIS conformance cases.
+//! needed) and every mandatory test of section 6.1, each checked against the
+//! OASIS conformance cases.
 
 use jsonschema::{Retrieve, Uri, Validator};
 use serde::Serialize;
@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The mandatory tests this module implements (CSAF 2.0, section 6.1).
-pub const MANDATORY_TESTS: [&str; 42] = [
+pub const MANDATORY_TESTS: [&str; 43] = [
     "6.1.1",
     "6.1.2",
     "6.1.3",
@@ -22,6 +22,7 @@ pub const MANDATORY_TESTS: [&str; 42] = [
     "6.1.8",
     "6.1.9",
     "6.1.10",
+    "6.1.11",
     "6.1.12",
     "6.1.13",
     "6.1.14",
@@ -65,7 +66,8 @@ pub struct Problem {
     pub message: String,
 }
 
-struct LocalSchemas;
+/// Serves the schemas CSAF's schemas refer to from the copies in `data/csaf`.
+pub struct LocalSchemas;
 
 impl Retrieve for LocalSchemas {
     fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
@@ -73,6 +75,7 @@ impl Retrieve for LocalSchemas {
             "https://www.first.org/cvss/cvss-v2.0.json" => include_str!("../data/csaf/cvss-v2.0.json"),
             "https://www.first.org/cvss/cvss-v3.0.json" => include_str!("../data/csaf/cvss-v3.0.json"),
             "https://www.first.org/cvss/cvss-v3.1.json" => include_str!("../data/csaf/cvss-v3.1.json"),
+            "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json" => include_str!("../data/csaf/csaf_json_schema.json"),
             other => return Err(format!("no local copy of {other}").into()),
         };
         Ok(serde_json::from_str(text)?)
@@ -126,6 +129,7 @@ pub fn check(document: &Value) -> Vec<Problem> {
     problems.extend(version_ranges(document));
     problems.extend(missing_revisions(document));
     problems.extend(languages(document));
+    problems.extend(cwes(document));
     problems.extend(purls(document));
     problems
 }
@@ -139,7 +143,7 @@ fn known_language(code: &str) -> bool {
 
 /// Whether a BCP 47 tag is well formed and its language subtag registered
 /// (ISO 639); private-use (`x-…`) and grandfathered (`i-…`) tags pass.
-fn valid_language_tag(tag: &str) -> bool {
+pub fn valid_language_tag(tag: &str) -> bool {
     let lower = tag.to_ascii_lowercase();
     let mut subtags = lower.split('-');
     let Some(primary) = subtags.next() else { return false };
@@ -149,6 +153,52 @@ fn valid_language_tag(tag: &str) -> bool {
     }
     let primary_ok = (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_lowercase()) && known_language(primary);
     primary_ok && subtags.all(|s| !s.is_empty() && s.len() <= 8 && s.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The official name of a CWE weakness (`CWE-79`), from the catalogue in
+/// `data/cwe.tsv` (see `scripts/gen-cwe`).
+pub fn cwe_name(id: &str) -> Option<&'static str> {
+    static CATALOGUE: OnceLock<BTreeMap<u32, &'static str>> = OnceLock::new();
+    let number: u32 = id.strip_prefix("CWE-")?.parse().ok()?;
+    CATALOGUE
+        .get_or_init(|| {
+            include_str!("../data/cwe.tsv")
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .filter_map(|line| {
+                    let mut fields = line.splitn(3, '\t');
+                    let number = fields.next()?.parse().ok()?;
+                    let _status = fields.next()?;
+                    Some((number, fields.next()?))
+                })
+                .collect()
+        })
+        .get(&number)
+        .copied()
+}
+
+/// 6.1.11: each vulnerability's CWE exists and carries its official name.
+fn cwes(document: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (index, vulnerability) in document.get("vulnerabilities").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let Some(cwe) = vulnerability.get("cwe") else { continue };
+        let (Some(id), Some(name)) = (cwe.get("id").and_then(Value::as_str), cwe.get("name").and_then(Value::as_str)) else {
+            continue; // the schema reports the missing part
+        };
+        let path = format!("/vulnerabilities/{index}/cwe");
+        match cwe_name(id) {
+            None => {
+                problems.push(Problem { test: "6.1.11".into(), path: format!("{path}/id"), message: format!("{id} is not a CWE weakness") })
+            }
+            Some(official) if official != name => problems.push(Problem {
+                test: "6.1.11".into(),
+                path: format!("{path}/name"),
+                message: format!("the name of {id} is `{official}`, not `{name}`"),
+            }),
+            Some(_) => {}
+        }
+    }
+    problems
 }
 
 /// 6.1.12: the document's languages are valid language tags.
@@ -1165,11 +1215,46 @@ fn cvss_scores(document: &Value) -> Vec<Problem> {
     problems
 }
 
-/// The CVSS v3 base score and severity of a vector, for the calculator.
-pub fn cvss3_base(vector: &str) -> Result<(f64, String), String> {
-    let parsed = cvss::v3::Vector::from_str(vector.trim()).map_err(|err| format!("vector: {err}"))?;
+/// A CVSS base score as computed by the `cvss` crate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CvssScore {
+    /// `3.0`, `3.1` or `4.0`.
+    pub version: &'static str,
+    pub vector: String,
+    pub score: f64,
+    /// `NONE`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`.
+    pub severity: String,
+}
+
+/// The base score and severity of a CVSS v3.0, v3.1 or v4.0 vector.
+pub fn cvss_base(vector: &str) -> Result<CvssScore, String> {
+    let vector = vector.trim();
+    // The parser accepts a vector with base metrics missing; a score needs them all.
+    let required: &[&str] = if vector.starts_with("CVSS:4.0/") {
+        &["AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA"]
+    } else {
+        &["AV", "AC", "PR", "UI", "S", "C", "I", "A"]
+    };
+    let present: Vec<&str> = vector.split('/').skip(1).filter_map(|part| part.split(':').next()).collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|metric| !present.contains(metric)).collect();
+    if vector.starts_with("CVSS:") && !missing.is_empty() {
+        return Err(format!("base metric(s) missing: {}", missing.join(", ")));
+    }
+    if vector.starts_with("CVSS:4.0/") {
+        let parsed = cvss::v4::Vector::from_str(vector).map_err(|err| format!("not a valid CVSS v4.0 vector: {err}"))?;
+        let score = parsed.score();
+        let value = score.clone().value();
+        let severity = score.severity().to_string().to_ascii_uppercase();
+        return Ok(CvssScore { version: "4.0", vector: parsed.to_string(), score: value, severity });
+    }
+    let version = match vector.get(..9) {
+        Some("CVSS:3.1/") => "3.1",
+        Some("CVSS:3.0/") => "3.0",
+        _ => return Err("a vector starts with CVSS:3.0/, CVSS:3.1/ or CVSS:4.0/".into()),
+    };
+    let parsed = cvss::v3::Vector::from_str(vector).map_err(|err| format!("not a valid CVSS v{version} vector: {err}"))?;
     let score = parsed.base_score();
-    Ok((score.value(), score.severity().to_string().to_ascii_uppercase()))
+    Ok(CvssScore { version, vector: parsed.to_string(), score: score.value(), severity: score.severity().to_string().to_ascii_uppercase() })
 }
 
 #[cfg(test)]
@@ -1193,9 +1278,32 @@ mod tests {
     }
 
     #[test]
+    fn cwe_catalogue() {
+        assert_eq!(cwe_name("CWE-79"), Some("Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')"));
+        assert_eq!(cwe_name("CWE-20"), Some("Improper Input Validation"));
+        for unknown in ["CWE-0", "CWE-1", "CWE-x", "79", "CWE-99999999999"] {
+            assert_eq!(cwe_name(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
     fn cvss_calculator() {
-        assert_eq!(cvss3_base("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Ok((9.8, "CRITICAL".into())));
-        assert_eq!(cvss3_base("CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"), Ok((1.8, "LOW".into())));
-        assert!(cvss3_base("CVSS:3.1/AV:X").is_err());
+        let base = |v: &str| cvss_base(v).map(|s| (s.version, s.score, s.severity));
+        assert_eq!(base("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Ok(("3.1", 9.8, "CRITICAL".into())));
+        assert_eq!(base("CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"), Ok(("3.1", 1.8, "LOW".into())));
+        assert_eq!(base("CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N"), Ok(("3.0", 6.4, "MEDIUM".into())));
+        // The same scores as the `cvss` package from PyPI (Red Hat's) gives.
+        assert_eq!(base("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"), Ok(("4.0", 9.3, "CRITICAL".into())));
+        assert_eq!(base("CVSS:4.0/AV:L/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"), Ok(("4.0", 1.0, "LOW".into())));
+        for bad in [
+            "CVSS:3.1/AV:X",
+            "CVSS:3.1/AV:N",
+            "AV:N/AC:L",
+            "CVSS:4.0/AV:N",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N",
+            "",
+        ] {
+            assert!(cvss_base(bad).is_err(), "{bad}");
+        }
     }
 }

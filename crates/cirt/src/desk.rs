@@ -31,6 +31,9 @@ pub enum DeskError {
     Forbidden,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A CSAF document that may not be published, with every problem found.
+    #[error("the document has {} problem(s); the first: {}", .0.len(), .0.first().map(|p| format!("{} {}: {}", p.test, p.path, p.message)).unwrap_or_default())]
+    Document(Vec<crate::csaf::Problem>),
 }
 
 impl From<AuthError> for DeskError {
@@ -151,6 +154,11 @@ pub struct Desk {
     clock: Arc<dyn Clock>,
     matrix: PriorityMatrix,
     sla: SlaPolicy,
+    /// Where this Rampart is reached from outside: the CSAF publisher
+    /// namespace and the base of the provider layout's links.
+    public_url: String,
+    /// Signs published advisories, when the operator configured a key.
+    signer: Option<Arc<crate::signing::Signer>>,
 }
 
 fn timeline_actor(principal: &Principal) -> (Option<&str>, &str) {
@@ -173,7 +181,32 @@ fn audit_entry(actor: &Actor<'_>, action: &str, entity_type: &str, entity_id: &s
 
 impl Desk {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Desk {
-        Desk { store, clock, matrix: PriorityMatrix::default(), sla: SlaPolicy::default() }
+        Desk {
+            store,
+            clock,
+            matrix: PriorityMatrix::default(),
+            sla: SlaPolicy::default(),
+            public_url: "http://localhost:8080".into(),
+            signer: None,
+        }
+    }
+
+    pub fn with_public_url(mut self, url: &str) -> Desk {
+        self.public_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub fn with_signer(mut self, signer: Option<Arc<crate::signing::Signer>>) -> Desk {
+        self.signer = signer;
+        self
+    }
+
+    pub fn signer(&self) -> Option<&crate::signing::Signer> {
+        self.signer.as_deref()
     }
 
     pub fn with_policy(mut self, matrix: PriorityMatrix, sla: SlaPolicy) -> Desk {
@@ -190,7 +223,7 @@ impl Desk {
         &self.matrix
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
@@ -608,8 +641,78 @@ impl Desk {
         Ok(self.store.report_list(&filter, page).await?)
     }
 
+    /// The organisations of `owner`'s constituency that the registry names
+    /// for these observables (addresses, networks, domains, URL hosts):
+    /// for each, the most specific match only.
+    async fn registered_constituents(&self, owner: &Organisation, observables: &[Observable]) -> Result<Vec<String>, DeskError> {
+        let mut found: Vec<String> = Vec::new();
+        for observable in observables {
+            let text = match observable.kind {
+                Kind::Ipv4 | Kind::Ipv6 | Kind::Cidr | Kind::Domain => observable.value.clone(),
+                Kind::Url => match observable.value.split("://").nth(1).and_then(|rest| rest.split(['/', '?', '#']).next()) {
+                    Some(host) => host
+                        .rsplit_once(':')
+                        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+                        .map_or(host, |(h, _)| h)
+                        .to_owned(),
+                    None => continue,
+                },
+                Kind::Email => match observable.value.rsplit_once('@') {
+                    Some((_, domain)) => domain.to_owned(),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Ok(query) = Query::parse(&text) else { continue };
+            let candidates: Vec<String> = match query {
+                Query::Address(address) => {
+                    let (family, key) = constituency::address_key(address);
+                    let rows = self.store.networks_containing(family, &key).await?;
+                    let best = rows.first().map(|r| r.prefix_len);
+                    rows.into_iter().filter(|r| Some(r.prefix_len) == best).map(|r| r.org_id).collect()
+                }
+                Query::Network(network) => {
+                    let (family, key) = constituency::address_key(network.network());
+                    let rows: Vec<NetworkRow> = self
+                        .store
+                        .networks_containing(family, &key)
+                        .await?
+                        .into_iter()
+                        .filter(|r| r.prefix_len <= i64::from(network.prefix_len()))
+                        .collect();
+                    let best = rows.first().map(|r| r.prefix_len);
+                    rows.into_iter().filter(|r| Some(r.prefix_len) == best).map(|r| r.org_id).collect()
+                }
+                Query::Domain(domain) => {
+                    let mut orgs = Vec::new();
+                    for suffix in constituency::domain_suffixes(&domain) {
+                        orgs = self.store.orgs_with_domain(&suffix).await?;
+                        if !orgs.is_empty() {
+                            break;
+                        }
+                    }
+                    orgs
+                }
+                Query::Asn(_) => Vec::new(),
+            };
+            for org_id in candidates {
+                if found.contains(&org_id) || org_id == owner.id {
+                    continue;
+                }
+                let org = self.org(&org_id).await?;
+                let national = owner.kind == OrgKind::NationalCirt.as_str() && owner.country.is_some() && org.country == owner.country;
+                if org.parent_id.as_deref() == Some(owner.id.as_str()) || national {
+                    found.push(org_id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Turns a report into a new incident (or attaches it to an existing
-    /// one with `existing`), carrying over its observables.
+    /// one with `existing`), carrying over its observables. The reporter's
+    /// organisation and the constituents the registry names for the
+    /// observables become affected constituents.
     pub async fn promote_report(
         &self,
         actor: &Actor<'_>,
@@ -624,6 +727,12 @@ impl Desk {
             return Err(invalid("report", format!("{} was already handled ({})", report.reference, report.status)));
         }
         let found: Vec<Observable> = serde_json::from_str(&report.observables).unwrap_or_default();
+        let mut affected: Vec<String> = report.reporter_org_id.iter().cloned().collect();
+        for org_id in self.registered_constituents(&owner, &found).await? {
+            if !affected.contains(&org_id) {
+                affected.push(org_id);
+            }
+        }
         let now = self.now();
         let target = match (incident, existing) {
             (_, Some(existing)) => {
@@ -641,8 +750,8 @@ impl Desk {
                 for observable in &found {
                     tx.incident_observable_add(&incident.id, observable.kind.as_str(), &observable.value, now).await?;
                 }
-                if let Some(reporter) = &report.reporter_org_id {
-                    tx.incident_constituent_add(&incident.id, reporter).await?;
+                for org_id in &affected {
+                    tx.incident_constituent_add(&incident.id, org_id).await?;
                 }
                 let (actor_id, label) = timeline_actor(actor.principal);
                 tx.incident_event_add(&incident.id, actor_id, label, "report", &report.subject, &json!({"report": report.reference}), now)
@@ -663,10 +772,10 @@ impl Desk {
                         new_incident.observables.push(observable);
                     }
                 }
-                if let Some(reporter) = &report.reporter_org_id
-                    && !new_incident.constituents.contains(reporter)
-                {
-                    new_incident.constituents.push(reporter.clone());
+                for org_id in affected {
+                    if !new_incident.constituents.contains(&org_id) {
+                        new_incident.constituents.push(org_id);
+                    }
                 }
                 self.create_incident_inner(actor, &new_incident, "report", Some(&report)).await?
             }

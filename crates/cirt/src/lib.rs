@@ -5,6 +5,8 @@
 //! `rampart_auth::access`; no HTTP, no SQL. Time comes from the clock the
 //! service is given, so SLA timers are testable.
 
+pub mod advisories;
+pub mod advisory;
 pub mod constituency;
 pub mod csaf;
 pub mod desk;
@@ -14,7 +16,9 @@ pub mod notify;
 pub mod observables;
 pub mod playbook;
 pub mod priority;
+pub mod provider;
 pub mod rsit;
+pub mod signing;
 pub mod sla;
 pub mod stats;
 pub mod workflow;

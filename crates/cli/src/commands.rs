@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use crate::config::{Config, LogFormat, RawConfig};
+use crate::config::{Config, ConfigError, LogFormat, RawConfig};
 use crate::error::CliError;
 use crate::{AuditCommand, CirtCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand, demo};
 use rampart_auth::service::{Actor, NewUserRequest};
@@ -176,10 +176,26 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     let mode = if args.demo || args.create { OpenMode::Create } else { OpenMode::ExistingOnly };
     let store = ready_store(config, mode).await?;
     let auth = auth_service(store.clone(), config, args.demo);
-    if args.demo && demo::seed(&auth).await? {
+    let signer = match &config.csaf_signing_key {
+        Some((path, passphrase)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| ConfigError { key: "csaf.signing_key".into(), message: format!("{}: {err}", path.display()) })?;
+            let signer = rampart_cirt::signing::Signer::from_armored(&text, passphrase.as_deref())
+                .map_err(|err| ConfigError { key: "csaf.signing_key".into(), message: err.to_string() })?;
+            Some(Arc::new(signer))
+        }
+        None if args.demo => Some(Arc::new(demo::signing_key(&config.database)?)),
+        None => None,
+    };
+    if args.demo && demo::seed(&auth, signer.clone()).await? {
         tracing::info!("demo world seeded");
     }
     let tls = config.tls.as_ref().map(rampart_web::server::load_tls).transpose().map_err(|err| CliError::Invalid(err.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|err| CliError::Other(format!("cannot listen on {}: {err}", config.bind)))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let address = listener.local_addr().map_err(|err| CliError::Other(err.to_string()))?;
     let web_config = rampart_web::WebConfig {
         secure_cookies: config.secure_cookies,
         hsts: tls.is_some(),
@@ -187,12 +203,9 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         demo: args.demo,
         login_attempts_per_minute: config.login_attempts_per_minute,
         demo_accounts: if args.demo { demo::accounts() } else { Vec::new() },
+        public_url: Some(config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{address}"))),
+        signer,
     };
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|err| CliError::Other(format!("cannot listen on {}: {err}", config.bind)))?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let address = listener.local_addr().map_err(|err| CliError::Other(err.to_string()))?;
     println!("Rampart is serving at {scheme}://{address}/  (database: {})", config.database.redacted());
     if args.demo {
         println!(

@@ -23,6 +23,15 @@ pub struct RawConfig {
     pub log: RawLog,
     #[serde(default)]
     pub smtp: RawSmtp,
+    #[serde(default)]
+    pub csaf: RawCsaf,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCsaf {
+    pub signing_key: Option<PathBuf>,
+    pub signing_key_passphrase: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -60,6 +69,7 @@ pub struct RawServer {
     pub tls_key: Option<PathBuf>,
     pub trust_proxy: Option<bool>,
     pub secure_cookies: Option<bool>,
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -93,6 +103,10 @@ pub struct Config {
     pub tls: Option<rampart_web::TlsFiles>,
     pub trust_proxy: bool,
     pub secure_cookies: bool,
+    /// How people and peers reach this Rampart (`https://cirt.example`): the
+    /// CSAF publisher namespace and the base of published links. `None`:
+    /// the address it listens on.
+    pub public_url: Option<String>,
     pub max_failed_logins: i64,
     pub lockout_minutes: i64,
     pub session_idle_minutes: i64,
@@ -102,6 +116,9 @@ pub struct Config {
     pub log_level: String,
     /// `None`: notices are queued but not sent.
     pub smtp: Option<SmtpConfig>,
+    /// An armoured OpenPGP secret key that signs published advisories, and
+    /// its passphrase; read when the server starts.
+    pub csaf_signing_key: Option<(PathBuf, Option<String>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,13 +133,14 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The environment variables read, each with the key it overrides.
-pub const ENV_KEYS: [(&str, &str); 19] = [
+pub const ENV_KEYS: [(&str, &str); 22] = [
     ("RAMPART_DATABASE_URL", "database.url"),
     ("RAMPART_SERVER_BIND", "server.bind"),
     ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
     ("RAMPART_SERVER_TLS_KEY", "server.tls_key"),
     ("RAMPART_SERVER_TRUST_PROXY", "server.trust_proxy"),
     ("RAMPART_SERVER_SECURE_COOKIES", "server.secure_cookies"),
+    ("RAMPART_SERVER_PUBLIC_URL", "server.public_url"),
     ("RAMPART_AUTH_MAX_FAILED_LOGINS", "auth.max_failed_logins"),
     ("RAMPART_AUTH_LOCKOUT_MINUTES", "auth.lockout_minutes"),
     ("RAMPART_AUTH_SESSION_IDLE_MINUTES", "auth.session_idle_minutes"),
@@ -136,6 +154,8 @@ pub const ENV_KEYS: [(&str, &str); 19] = [
     ("RAMPART_SMTP_USERNAME", "smtp.username"),
     ("RAMPART_SMTP_PASSWORD", "smtp.password"),
     ("RAMPART_SMTP_TLS", "smtp.tls"),
+    ("RAMPART_CSAF_SIGNING_KEY", "csaf.signing_key"),
+    ("RAMPART_CSAF_SIGNING_KEY_PASSPHRASE", "csaf.signing_key_passphrase"),
 ];
 
 fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
@@ -179,6 +199,7 @@ impl RawConfig {
                 "server.tls_key" => self.server.tls_key = Some(value.into()),
                 "server.trust_proxy" => self.server.trust_proxy = Some(parse_bool(var, &value)?),
                 "server.secure_cookies" => self.server.secure_cookies = Some(parse_bool(var, &value)?),
+                "server.public_url" => self.server.public_url = Some(value),
                 "auth.max_failed_logins" => self.auth.max_failed_logins = Some(int(&value)?),
                 "auth.lockout_minutes" => self.auth.lockout_minutes = Some(int(&value)?),
                 "auth.session_idle_minutes" => self.auth.session_idle_minutes = Some(int(&value)?),
@@ -192,6 +213,8 @@ impl RawConfig {
                 "smtp.username" => self.smtp.username = Some(value),
                 "smtp.password" => self.smtp.password = Some(value),
                 "smtp.tls" => self.smtp.tls = Some(value),
+                "csaf.signing_key" => self.csaf.signing_key = Some(value.into()),
+                "csaf.signing_key_passphrase" => self.csaf.signing_key_passphrase = Some(value),
                 _ => {}
             }
         }
@@ -268,6 +291,17 @@ impl RawConfig {
             tls,
             trust_proxy: self.server.trust_proxy.unwrap_or(false),
             secure_cookies: self.server.secure_cookies.unwrap_or(tls_on),
+            public_url: match self.server.public_url {
+                None => None,
+                Some(url) => {
+                    let url = url.trim().trim_end_matches('/').to_owned();
+                    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+                    if host.is_empty() || host.contains('/') || host.contains(char::is_whitespace) {
+                        return Err(bad("server.public_url", "an http(s) address without a path, such as https://cirt.example"));
+                    }
+                    Some(url)
+                }
+            },
             max_failed_logins: ranged("auth.max_failed_logins", self.auth.max_failed_logins, 5, 1, 100)?,
             lockout_minutes: ranged("auth.lockout_minutes", self.auth.lockout_minutes, 15, 1, 1440)?,
             session_idle_minutes: ranged("auth.session_idle_minutes", self.auth.session_idle_minutes, 120, 5, 1440)?,
@@ -283,6 +317,14 @@ impl RawConfig {
             log_format,
             log_level,
             smtp,
+            csaf_signing_key: match self.csaf.signing_key {
+                None if self.csaf.signing_key_passphrase.is_some() => {
+                    return Err(bad("csaf.signing_key", "is required when csaf.signing_key_passphrase is set"));
+                }
+                None => None,
+                Some(path) if !path.is_file() => return Err(bad("csaf.signing_key", format!("{} is not a readable file", path.display()))),
+                Some(path) => Some((path, self.csaf.signing_key_passphrase)),
+            },
         })
     }
 }

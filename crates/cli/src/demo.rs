@@ -73,12 +73,17 @@ pub fn accounts() -> Vec<(String, String, String)> {
 
 /// The CIRT desk's part of the demo: a constituency registry for Kenya, a
 /// report waiting in the queue and incidents in several states.
-async fn seed_cirt(auth: &AuthService, org_ids: &std::collections::HashMap<String, String>) -> Result<(), DemoError> {
+async fn seed_cirt(
+    auth: &AuthService,
+    org_ids: &std::collections::HashMap<String, String>,
+    signer: Option<std::sync::Arc<rampart_cirt::signing::Signer>>,
+) -> Result<(), DemoError> {
     use rampart_cirt::priority::Level;
     use rampart_cirt::workflow::Status;
     use rampart_cirt::{Channel, Desk, NewIncident, NewReport};
     use rampart_core::Tlp;
-    let desk = Desk::new(auth.store().clone(), auth.clock());
+    // Demo documents name the demo domain as their publisher namespace.
+    let desk = Desk::new(auth.store().clone(), auth.clock()).with_public_url(&format!("https://{DEMO_DOMAIN}")).with_signer(signer);
     let store = auth.store();
     let user = |email: &str| {
         let email = format!("{email}@{DEMO_DOMAIN}");
@@ -181,6 +186,69 @@ async fn seed_cirt(auth: &AuthService, org_ids: &std::collections::HashMap<Strin
         ),
     )
     .await?;
+    seed_advisories(&desk, &as_actor(&analyst), &as_actor(&manager)).await
+}
+
+/// Two advisories of KE-CIRT: one published for everyone, one draft.
+async fn seed_advisories(desk: &rampart_cirt::Desk, analyst: &Actor<'_>, manager: &Actor<'_>) -> Result<(), DemoError> {
+    use rampart_cirt::advisory::{self, General, NewProduct, NewRemediation, NewVulnerability};
+    use rampart_core::Tlp;
+    use serde_json::json;
+    let general = General {
+        title: "Remote command execution in Example Networks EX-200 home routers".into(),
+        tlp: Tlp::Clear,
+        summary: "The web interface of EX-200 routers before firmware 3.2.1 lets an unauthenticated attacker on the network run \
+                  commands as root. Many home and small-office connections in Kenya use these routers; update them now."
+            .into(),
+        lang: "en".into(),
+        references: vec![],
+    };
+    let published = desk.create_advisory(analyst, None, &general).await?;
+    let mut affected = String::new();
+    let mut fixed = String::new();
+    desk.edit_advisory(analyst, &published.id, "cirt.advisory.product.add", |document| {
+        affected = advisory::add_product(
+            document,
+            &NewProduct { vendor: "Example Networks".into(), product: "EX-200".into(), version: "3.1.4".into() },
+        )?;
+        fixed = advisory::add_product(
+            document,
+            &NewProduct { vendor: "Example Networks".into(), product: "EX-200".into(), version: "3.2.1".into() },
+        )?;
+        Ok(json!({"products": 2}))
+    })
+    .await?;
+    let vulnerability = NewVulnerability {
+        title: "OS command injection in the diagnostics page".into(),
+        description: "The ping tool of the diagnostics page passes the host field to a shell without neutralising it.".into(),
+        cve: Some("CVE-2026-40001".into()),
+        cwe: Some("CWE-78".into()),
+        cvss_v3: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+        cvss_v4: Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into()),
+        known_affected: vec![affected.clone()],
+        fixed: vec![fixed.clone()],
+        remediation: Some(NewRemediation {
+            category: "vendor_fix".into(),
+            details: "Install firmware 3.2.1 or later; until then, disable remote administration.".into(),
+            url: Some("https://vendor.example/ex-200/firmware".into()),
+        }),
+        references: vec![],
+    };
+    desk.edit_advisory(analyst, &published.id, "cirt.advisory.vulnerability.add", |document| {
+        advisory::add_vulnerability(document, &vulnerability)?;
+        Ok(json!({"cve": "CVE-2026-40001"}))
+    })
+    .await?;
+    desk.publish_advisory(manager, &published.id, "Initial public release.").await?;
+
+    let draft = General {
+        title: "Phishing campaign imitating the revenue authority".into(),
+        tlp: Tlp::Green,
+        summary: "Messages claiming a tax refund lead to a credential-harvesting site. Indicators are attached to the incident.".into(),
+        lang: "en".into(),
+        references: vec![],
+    };
+    desk.create_advisory(analyst, None, &draft).await?;
     Ok(())
 }
 
@@ -199,7 +267,7 @@ pub enum DemoError {
 }
 
 /// Seeds the demo world once; later runs find it and return false.
-pub async fn seed(auth: &AuthService) -> Result<bool, DemoError> {
+pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt::signing::Signer>>) -> Result<bool, DemoError> {
     let store = auth.store();
     if store.setting_get(SEEDED_KEY).await?.is_some() {
         return Ok(false);
@@ -296,7 +364,7 @@ pub async fn seed(auth: &AuthService) -> Result<bool, DemoError> {
         };
         auth.grant_role(&actor, &user_id, *role, scope).await?;
     }
-    seed_cirt(auth, &org_ids).await?;
+    seed_cirt(auth, &org_ids, signer).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(
@@ -315,4 +383,36 @@ pub async fn seed(auth: &AuthService) -> Result<bool, DemoError> {
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The demo's advisory signing key: kept beside a SQLite database so
+/// signatures stay valid across restarts (made on first start), or made
+/// afresh for a PostgreSQL demo. A real deployment configures its own key.
+pub fn signing_key(database: &rampart_store::Location) -> Result<rampart_cirt::signing::Signer, DemoError> {
+    use rampart_cirt::signing::Signer;
+    let seed_error = |err: rampart_cirt::CirtError| DemoError::Seed(err.to_string());
+    let rampart_store::Location::Sqlite(path) = database else {
+        return Signer::generate("Rampart demo CSAF signing key").map_err(seed_error);
+    };
+    let file = path.parent().unwrap_or(std::path::Path::new(".")).join("csaf-demo-signing-key.asc");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return Signer::from_armored(&text, None).map_err(seed_error);
+    }
+    let signer = Signer::generate("Rampart demo CSAF signing key").map_err(seed_error)?;
+    let armored = signer.secret_armored().map_err(seed_error)?;
+    write_private(&file, &armored).map_err(|err| DemoError::Seed(format!("{}: {err}", file.display())))?;
+    Ok(signer)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }

@@ -74,10 +74,18 @@ impl Role {
         match self {
             Role::PlatformAdmin => &[DirectoryRead, OrgCreate, OrgManage, UserRead, UserManage, RoleGrant, AuditRead, SettingsManage],
             Role::OrgAdmin => &[DirectoryRead, OrgManage, UserRead, UserManage, RoleGrant, AuditRead],
-            Role::CirtManager => {
-                &[DirectoryRead, IncidentRead, IncidentWrite, IncidentAssign, ReportRead, ConstituencyRead, ConstituencyManage]
-            }
-            Role::CirtAnalyst => &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead],
+            Role::CirtManager => &[
+                DirectoryRead,
+                IncidentRead,
+                IncidentWrite,
+                IncidentAssign,
+                ReportRead,
+                ConstituencyRead,
+                ConstituencyManage,
+                AdvisoryWrite,
+                AdvisoryPublish,
+            ],
+            Role::CirtAnalyst => &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead, AdvisoryWrite],
             Role::Constituent => &[DirectoryRead, ReportSubmit],
             Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead],
             Role::GciFocalPoint
@@ -138,6 +146,10 @@ pub enum Permission {
     ConstituencyRead,
     /// Edit the constituency registry: networks, AS numbers, domains.
     ConstituencyManage,
+    /// Write and edit a CIRT's advisories (drafts, imports).
+    AdvisoryWrite,
+    /// Publish a CIRT's advisories.
+    AdvisoryPublish,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! a `WriteTx`, and a `WriteTx` cannot commit without an audit entry, which is
 //! how "every change is audited" is kept by construction.
 
+pub mod advisories;
 pub mod audit;
 pub mod cirt;
 mod error;

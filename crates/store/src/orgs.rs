@@ -179,6 +179,18 @@ impl Store {
         org_from(&row)
     }
 
+    /// The organisation with this short name (case-insensitive), if exactly one has it.
+    pub async fn org_by_short_name(&self, short_name: &str) -> Result<Option<Organisation>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM organisations WHERE LOWER(short_name) = LOWER($1) LIMIT 2")
+            .bind(short_name.to_owned())
+            .fetch_all(self.reader())
+            .await?;
+        match ids.as_slice() {
+            [id] => Ok(Some(self.org_get(id).await?)),
+            _ => Ok(None),
+        }
+    }
+
     pub async fn org_by_name(&self, name: &str) -> Result<Option<Organisation>, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE name = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name.to_owned()).fetch_optional(self.reader()).await?;

@@ -26,6 +26,9 @@ pub enum WebError {
     TooManyRequests,
     #[error("account locked until {0}")]
     Locked(String),
+    /// A CSAF document that may not be published; every problem is listed.
+    #[error("the document is not valid CSAF 2.0")]
+    Document(Vec<rampart_cirt::csaf::Problem>),
     #[error("internal error")]
     Internal(String),
 }
@@ -40,7 +43,7 @@ impl WebError {
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
-            WebError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Invalid { .. } | WebError::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict { .. } => StatusCode::CONFLICT,
             WebError::TooManyRequests | WebError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -53,6 +56,7 @@ impl WebError {
             WebError::Forbidden => "forbidden",
             WebError::NotFound(_) => "not_found",
             WebError::Invalid { .. } => "invalid",
+            WebError::Document(_) => "invalid_document",
             WebError::Conflict { .. } => "conflict",
             WebError::TooManyRequests => "rate_limited",
             WebError::Locked(_) => "locked",
@@ -63,6 +67,7 @@ impl WebError {
     pub fn field(&self) -> Option<&str> {
         match self {
             WebError::Invalid { field, .. } | WebError::Conflict { field, .. } => Some(field),
+            WebError::Document(_) => Some("document"),
             _ => None,
         }
     }
@@ -71,6 +76,10 @@ impl WebError {
     pub fn public_message(&self) -> String {
         match self {
             WebError::Invalid { message, .. } | WebError::Conflict { message, .. } => message.clone(),
+            WebError::Document(problems) => {
+                let first = problems.first().map(|p| format!("; first: {} at {}: {}", p.test, p.path, p.message)).unwrap_or_default();
+                format!("the document is not valid CSAF 2.0: {} problem(s){first}", problems.len())
+            }
             other => other.to_string(),
         }
     }
@@ -114,6 +123,8 @@ impl From<rampart_cirt::DeskError> for WebError {
         use rampart_cirt::{CirtError, DeskError};
         match err {
             DeskError::Rule(CirtError::Invalid { field, message }) => WebError::Invalid { field: field.to_owned(), message },
+            DeskError::Rule(CirtError::Field { path, message }) => WebError::Invalid { field: path, message },
+            DeskError::Document(problems) => WebError::Document(problems),
             DeskError::Rule(transition @ CirtError::Transition { .. }) => {
                 WebError::Conflict { field: "status".into(), message: transition.to_string() }
             }
@@ -137,7 +148,10 @@ impl<E: Into<WebError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let err = self.0;
-        let body = json!({"error": {"code": err.code(), "message": err.public_message(), "field": err.field()}});
+        let mut body = json!({"error": {"code": err.code(), "message": err.public_message(), "field": err.field()}});
+        if let WebError::Document(problems) = &err {
+            body["error"]["problems"] = json!(problems);
+        }
         let mut response = (err.status(), Json(body)).into_response();
         if matches!(err, WebError::Unauthenticated) {
             response

@@ -46,6 +46,11 @@ pub struct WebConfig {
     /// Demo accounts to list on the login page: (role label key, e-mail,
     /// password). Empty outside demo mode.
     pub demo_accounts: Vec<(String, String, String)>,
+    /// How this Rampart is reached from outside (`https://cirt.example`),
+    /// for the CSAF publisher namespace and absolute links in feeds.
+    pub public_url: Option<String>,
+    /// Signs published advisories (OpenPGP), if the operator gave a key.
+    pub signer: Option<Arc<rampart_cirt::signing::Signer>>,
 }
 
 #[derive(Clone)]
@@ -70,7 +75,9 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 notifier: std::sync::OnceLock::new(),
-                desk: rampart_cirt::Desk::new(auth.store().clone(), auth.clock()),
+                desk: rampart_cirt::Desk::new(auth.store().clone(), auth.clock())
+                    .with_public_url(config.public_url.as_deref().unwrap_or("http://localhost:8080"))
+                    .with_signer(config.signer.clone()),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
                 auth,

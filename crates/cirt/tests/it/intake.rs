@@ -52,3 +52,35 @@ async fn mail_that_cannot_be_a_report_stores_nothing() {
     })
     .await;
 }
+
+/// An abuse desk abroad reports a host on an ISP's network: promoting the
+/// report makes the ISP (named by the registry, most specific entry) an
+/// affected constituent; registry entries of another CIRT's constituency are
+/// never drawn in.
+#[tokio::test]
+async fn a_promoted_mail_report_names_the_constituents_the_registry_finds() {
+    each_backend(|env| async move {
+        let w = &env.w;
+        let manager = actor(&w.manager);
+        env.desk.add_network(&manager, &w.isp.id, "198.51.100.0/24").await.unwrap();
+        // A wider entry of the bank loses to the ISP's more specific one.
+        env.desk.add_network(&manager, &w.bank.id, "198.51.0.0/16").await.unwrap();
+        env.desk.add_domain(&manager, &w.bank.id, "harambee.example").await.unwrap();
+        let mail = "From: abuse@hosting-abroad.example\r\nSubject: Phishing at 198.51.100.77\r\n\r\n\
+            The kit at hxxps://login.harambee[.]example/verify posts to 198.51.100.77; also seen from 203.0.113.9.\r\n";
+        let report = env.desk.receive_email(&w.ke_cirt.id, mail.as_bytes()).await.unwrap();
+        assert_eq!(report.reporter_org_id, None, "an outside sender");
+        let mut incident = env.incident("Phishing kit");
+        incident.owner_org_id = String::new();
+        incident.constituents = Vec::new();
+        let promoted = env.desk.promote_report(&manager, &report.id, Some(incident), None).await.unwrap();
+        let view = env.desk.view(&w.analyst, &promoted.id).await.unwrap();
+        let mut names: Vec<String> = view.constituents.iter().map(|o| o.name.clone()).collect();
+        names.sort();
+        assert_eq!(names, ["Harambee Bank", "Savannah Telecom"], "the ISP by its /24, the bank by its domain");
+        // The ISP, now a constituent of the incident, sees it; BR-CIRT's analyst does not.
+        assert_eq!(env.desk.view(&w.isp_user, &promoted.id).await.unwrap().incident.id, promoted.id);
+        assert!(env.desk.view(&w.br_analyst, &promoted.id).await.is_err());
+    })
+    .await;
+}

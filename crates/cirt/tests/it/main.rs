@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advisories;
 mod attachments;
 mod csaf;
 mod incidents;

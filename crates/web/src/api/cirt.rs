@@ -148,7 +148,7 @@ pub fn routes() -> Vec<ApiRoute> {
             parameters: vec![query_parameter("vector", "A CVSS v3.0 or v3.1 vector.")],
             response: json!({"type": "object", "properties": {"vector": {"type": "string"}, "base_score": {"type": "number"}, "severity": {"type": "string"}}}),
             handler: get(cvss_score),
-            ..route("get", "/cvss", "cvssScore", "advisories", "CVSS v3 base score and severity of a vector.", "CIRT staff")
+            ..route("get", "/cvss", "cvssScore", "advisories", "CVSS v3.0, v3.1 or v4.0 base score and severity of a vector.", "CIRT staff")
         },
         ApiRoute {
             request_body: Some(schema_ref("NewIncident")),
@@ -542,8 +542,9 @@ async fn cvss_score(caller: ApiCaller, ApiQuery(query): ApiQuery<CvssQuery>) -> 
     if !caller.principal.has(rampart_core::Permission::IncidentRead) {
         return Err(ApiError(WebError::Forbidden));
     }
-    let (score, severity) = rampart_cirt::csaf::cvss3_base(&query.vector).map_err(|message| WebError::invalid("vector", message))?;
-    Ok(Json(json!({"vector": query.vector, "base_score": score, "severity": severity})).into_response())
+    let score = rampart_cirt::csaf::cvss_base(&query.vector).map_err(|message| WebError::invalid("vector", message))?;
+    Ok(Json(json!({"vector": score.vector, "version": score.version, "base_score": score.score, "severity": score.severity}))
+        .into_response())
 }
 
 async fn get_incident(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> ApiResult {

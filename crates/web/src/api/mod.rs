@@ -3,6 +3,7 @@
 //! the OpenAPI 3.1 document are both built from that one list, so no route
 //! can exist undocumented.
 
+mod advisories;
 mod cirt;
 mod platform;
 
@@ -86,6 +87,7 @@ pub struct ApiRoute {
 pub fn catalogue() -> Vec<ApiRoute> {
     let mut routes = platform::routes();
     routes.extend(cirt::routes());
+    routes.extend(advisories::routes());
     routes
 }
 
@@ -208,7 +210,7 @@ pub fn openapi_document() -> Value {
                 "basicToken": {"type": "http", "scheme": "basic", "description": "Any user name, the API token as password (for TAXII clients)."},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "rampart_session"}
             },
-            "schemas": merge_objects(platform::schemas(), cirt::schemas()),
+            "schemas": merge_objects(merge_objects(platform::schemas(), cirt::schemas()), advisories::schemas()),
         }
     })
 }

@@ -272,7 +272,7 @@ struct CvssQuery {
     vector: Option<String>,
 }
 
-/// A CVSS v3.x base-score calculator, computed on the server.
+/// A CVSS v3.x and v4.0 base-score calculator, computed on the server.
 async fn cvss_calculator(State(state): State<AppState>, viewer: Viewer, Query(query): Query<CvssQuery>) -> Result<Response, PageError> {
     let principal = viewer.require()?;
     if !principal.has(Permission::IncidentRead) {
@@ -283,8 +283,8 @@ async fn cvss_calculator(State(state): State<AppState>, viewer: Viewer, Query(qu
     let (score, severity, error) = if vector.trim().is_empty() {
         (None, String::new(), None)
     } else {
-        match rampart_cirt::csaf::cvss3_base(&vector) {
-            Ok((score, severity)) => (Some(format!("{score:.1}")), severity, None),
+        match rampart_cirt::csaf::cvss_base(&vector) {
+            Ok(score) => (Some(format!("{:.1} (CVSS {})", score.score, score.version)), score.severity, None),
             Err(message) => (None, String::new(), Some(message)),
         }
     };

@@ -2,8 +2,10 @@
 //! only adds conveniences.
 
 pub(crate) mod admin;
+mod advisories;
 mod auth;
 pub(crate) mod cirt;
+mod csaf_provider;
 pub(crate) mod directory;
 mod profile;
 
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(admin::routes())
         .merge(cirt::routes())
+        .merge(advisories::routes())
+        .merge(csaf_provider::routes())
 }
 
 pub struct NavItem {
@@ -76,6 +80,7 @@ impl Ctx {
             nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.my_incidents").to_owned(), active: active == "cirt" });
             nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.my_reports").to_owned(), active: active == "reports" });
         }
+        nav.push(NavItem { href: "/advisories", label: t.get("cirt.nav.advisories").to_owned(), active: active == "advisories" });
         if principal.is_some_and(|p| p.has(Permission::ConstituencyRead) || p.has(Permission::ConstituencyManage)) {
             nav.push(NavItem {
                 href: "/cirt/constituency",

@@ -118,7 +118,8 @@ async fn text_of(client: &Client, css: &str) -> String {
 /// script would, against the real listening server.
 async fn http_get(port: u16, path: &str, token: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    let authorization = if token.is_empty() { String::new() } else { format!("Authorization: Bearer {token}\r\n") };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{authorization}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("read");
@@ -246,14 +247,45 @@ async fn an_administrator_works_through_the_platform_in_chromium() {
     server.abort();
 }
 
+/// Whether GnuPG, in a throw-away home, verifies `signature` over
+/// `document` with `public_key`: an independent OpenPGP implementation.
+fn gpg_verifies(public_key: &str, document: &str, signature: &str) -> bool {
+    let home = tempfile::tempdir().expect("gpg home");
+    let write = |name: &str, text: &str| {
+        let path = home.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let key = write("key.asc", public_key);
+    let doc = write("doc.json", document);
+    let sig = write("doc.json.asc", signature);
+    let gpg = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(home.path())
+            .args(["--batch", "--quiet"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("gpg runs (install gnupg)")
+            .success()
+    };
+    assert!(gpg(&["--import".as_ref(), key.as_os_str()]), "the published key imports");
+    gpg(&["--verify".as_ref(), sig.as_os_str(), doc.as_os_str()])
+}
+
 async fn select(client: &Client, css: &str, value: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).select_by_value(value).await.expect("select");
 }
 
-/// The CIRT desk end to end: a constituent reports phishing; an analyst
-/// opens an incident from the report, takes it, works its playbook, answers
-/// the constituent and closes it within SLA; the constituent then sees the
-/// incident and the answer, but not the CIRT's internal notes.
+/// The CIRT desk end to end: an abuse desk elsewhere e-mails an X-ARF
+/// report about a phishing site on an ISP's network; the analyst opens an
+/// incident from it (RSIT-classified, observables extracted, the ISP found
+/// through the constituency registry), takes it, works its playbook,
+/// notifies the ISP (the mail with the CSV arrives at a real SMTP server)
+/// and closes it within SLA; the ISP then sees the incident and the answer
+/// but not the CIRT's internal notes, and another constituent sees nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
     let world = World::new().await;
@@ -293,6 +325,64 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
         .expect("isp user");
     auth.grant_role(&actor, &isp_user, rampart_core::Role::Constituent, rampart_auth::Scope::Org(isp.id.clone())).await.expect("grant");
     auth.add_contact(&actor, &isp.id, "incident reports", Some("SOC"), "abuse@isp.example", None).await.expect("contact");
+    // Another constituent, which must see none of this.
+    let bank = auth
+        .create_org(
+            &actor,
+            &rampart_store::NewOrg {
+                name: "Harambee Bank".into(),
+                short_name: None,
+                kind: "critical_infrastructure".into(),
+                sector: Some("banking".into()),
+                country: Some("KE".into()),
+                parent_id: Some(world.kenya_cirt.clone()),
+                website: None,
+                mfa_required: false,
+            },
+        )
+        .await
+        .expect("bank");
+    let bank_user = auth
+        .create_user(
+            &actor,
+            &rampart_auth::NewUserRequest {
+                org_id: bank.id.clone(),
+                email: "security@bank.example".into(),
+                display_name: "Bank security".into(),
+                password: PASSWORD.into(),
+                language: "en".into(),
+                must_change_password: false,
+            },
+        )
+        .await
+        .expect("bank user");
+    auth.grant_role(&actor, &bank_user, rampart_core::Role::Constituent, rampart_auth::Scope::Org(bank.id.clone())).await.expect("grant");
+    // The CIRT's manager registers the ISP's network.
+    let manager_id = auth
+        .create_user(
+            &actor,
+            &rampart_auth::NewUserRequest {
+                org_id: world.kenya_cirt.clone(),
+                email: "manager@ke.example".into(),
+                display_name: "manager".into(),
+                password: PASSWORD.into(),
+                language: "en".into(),
+                must_change_password: false,
+            },
+        )
+        .await
+        .expect("manager");
+    auth.grant_role(&actor, &manager_id, rampart_core::Role::CirtManager, rampart_auth::Scope::Org(world.kenya_cirt.clone()))
+        .await
+        .expect("grant");
+    let manager_row = world.store.user_get(&manager_id).await.expect("manager row");
+    let manager = auth.principal_for(&manager_row, rampart_auth::Via::Session, None).await.expect("principal");
+    world
+        .state
+        .desk()
+        .add_network(&rampart_auth::service::Actor { principal: &manager, ip: None }, &isp.id, "198.51.100.0/24")
+        .await
+        .expect("network registered");
     // Notices go to a real SMTP server on loopback.
     let smtp = rampart_testkit::smtp::SmtpServer::start().await;
     let mailer =
@@ -314,20 +404,16 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
     let profile = tempfile::tempdir().expect("profile dir");
     let client = browser(&driver, profile.path()).await;
 
-    // The constituent reports.
-    sign_in(&client, &base, "soc@isp.example", PASSWORD).await;
-    client.goto(&format!("{base}/report")).await.expect("report form");
-    fill(&client, "#r-subject", "SMS phishing against our customers").await;
-    fill(
-        &client,
-        "#r-body",
-        "Customers get SMS linking to hxxps://secure-login[.]example/verify served from 198.51.100.77 since 02:10 UTC.",
-    )
-    .await;
-    click(&client, "#submit-report").await;
-    let receipt = text_of(&client, "#report-receipt").await;
-    assert!(receipt.contains("REP-"), "{receipt}");
-    click(&client, "#sign-out").await;
+    // An abuse desk abroad reports by e-mail (X-ARF), as the mail intake receives it.
+    let mail = "From: Abuse Team <abuse@hosting-abroad.example>\r\nTo: incident@ke-cirt.example\r\n\
+Subject: [TLP:AMBER] Phishing site hosted at 198.51.100.77\r\nX-ARF: YES\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"xarf\"\r\n\r\n--xarf\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Customers of a Kenyan bank get SMS linking to hxxps://secure-login[.]example/verify served from 198.51.100.77 since 02:10 UTC.\r\n\
+--xarf\r\nContent-Type: text/plain; charset=utf-8; name=\"report.txt\"\r\n\r\n\
+Reported-From: abuse@hosting-abroad.example\r\nCategory: fraud\r\nReport-Type: phishing\r\nService: https\r\n\
+Source-Type: ipv4\r\nSource: 198.51.100.77\r\n--xarf--\r\n";
+    let received = world.state.desk().receive_email(&world.kenya_cirt, mail.as_bytes()).await.expect("mail received");
+    assert_eq!(received.channel, "email");
 
     // The analyst opens an incident from it.
     sign_in(&client, &base, "analyst@ke.example", PASSWORD).await;
@@ -342,7 +428,7 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
     assert!(text_of(&client, "#incident-reference").await.starts_with("INC-"));
     assert_eq!(text_of(&client, "#incident-priority").await, "Critical");
     assert!(text_of(&client, "#observables").await.contains("198.51.100.77"));
-    assert!(text_of(&client, "#constituents").await.contains("Savannah Telecom"), "the reporter is an affected constituent");
+    assert!(text_of(&client, "#constituents").await.contains("Savannah Telecom"), "the registry names the ISP for 198.51.100.77");
 
     // Take it and work the playbook.
     click(&client, "#take-incident").await;
@@ -409,6 +495,156 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
     assert!(timeline.contains("requested the takedown"), "{timeline}");
     assert!(!timeline.contains("Internal:"), "internal notes stay inside the CIRT: {timeline}");
     assert!(client.find_all(Locator::Css("#tasks")).await.expect("query").is_empty(), "no task list for constituents");
+    let incident_url = client.current_url().await.expect("url").to_string();
+    click(&client, "#sign-out").await;
+
+    // The bank, another constituent of the same CIRT, sees none of it.
+    sign_in(&client, &base, "security@bank.example", PASSWORD).await;
+    client.goto(&format!("{base}/cirt")).await.expect("our incidents");
+    assert!(client.find_all(Locator::Css("#incidents-table a")).await.expect("query").is_empty(), "no incidents of others listed");
+    client.goto(&incident_url).await.expect("direct address");
+    let body = text_of(&client, "body").await;
+    assert!(body.contains("not found") && !body.contains("secure-login"), "{body}");
+
+    client.close().await.expect("close browser");
+    server.abort();
+}
+
+/// Advisories end to end: an analyst writes one in the browser (products, a
+/// vulnerability with CVE, CWE and CVSS 3.1 and 4.0 vectors) and sees the
+/// CSAF checks turn green; only the manager may publish; then anyone,
+/// without signing in, finds it in the CSAF provider layout, and the served
+/// document passes the CSAF checks and matches its hash file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advisory_is_written_published_and_served_in_the_provider_layout_in_chromium() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let signer = rampart_cirt::signing::Signer::generate("KE-CIRT test signing key").expect("key");
+    let config = rampart_web::WebConfig {
+        login_attempts_per_minute: 1000,
+        public_url: Some(base.clone()),
+        signer: Some(std::sync::Arc::new(signer)),
+        ..Default::default()
+    };
+    let world = World::build(false, config).await;
+    let cli = rampart_auth::Principal::cli("test");
+    let actor = rampart_auth::service::Actor { principal: &cli, ip: None };
+    let auth = world.state.auth();
+    let manager = auth
+        .create_user(
+            &actor,
+            &rampart_auth::NewUserRequest {
+                org_id: world.kenya_cirt.clone(),
+                email: "manager@ke.example".into(),
+                display_name: "manager".into(),
+                password: PASSWORD.into(),
+                language: "en".into(),
+                must_change_password: false,
+            },
+        )
+        .await
+        .expect("manager");
+    auth.grant_role(&actor, &manager, rampart_core::Role::CirtManager, rampart_auth::Scope::Org(world.kenya_cirt.clone()))
+        .await
+        .expect("grant");
+    let server = tokio::spawn(rampart_web::serve(world.state.clone(), listener, None, std::future::pending()));
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    // The analyst writes the advisory.
+    sign_in(&client, &base, "analyst@ke.example", PASSWORD).await;
+    client.goto(&format!("{base}/advisories")).await.expect("advisories");
+    click(&client, "#new-advisory").await;
+    fill(&client, "#title", "Remote code execution in Example Router").await;
+    select(&client, "#tlp", "CLEAR").await;
+    fill(&client, "#summary", "An attacker on the network can run code on Example Router 2.0; update to 2.1.").await;
+    fill(&client, "#references", "https://vendor.example/psirt/2026-01 Vendor advisory").await;
+    click(&client, "#create-advisory").await;
+    let year = world.state.auth().now().format("%Y").to_string();
+    assert_eq!(text_of(&client, "#advisory-tracking-id").await, format!("KE-CIRT-{year}-0001"));
+    assert!(text_of(&client, "#csaf-problems").await.contains("6.1.27"), "a draft without vulnerabilities is not yet valid");
+    for version in ["2.0", "2.1"] {
+        fill(&client, "#p-vendor", "Example").await;
+        fill(&client, "#p-product", "Router").await;
+        fill(&client, "#p-version", version).await;
+        click(&client, "#add-product").await;
+    }
+    assert!(text_of(&client, "#products").await.contains("Example Router 2.1"));
+    fill(&client, "#v-title", "Command injection in the diagnostics page").await;
+    fill(&client, "#v-description", "The ping tool passes its input to a shell.").await;
+    fill(&client, "#v-cve", "CVE-2026-12345").await;
+    fill(&client, "#v-cwe", "78").await;
+    fill(&client, "#v-cvss3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").await;
+    fill(&client, "#v-cvss4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").await;
+    client.find(Locator::Css(".affected-product[value='CSAFPID-0001']")).await.expect("affected").click().await.expect("tick");
+    client.find(Locator::Css(".fixed-product[value='CSAFPID-0002']")).await.expect("fixed").click().await.expect("tick");
+    select(&client, "#v-remediation-category", "vendor_fix").await;
+    fill(&client, "#v-remediation-details", "Update to 2.1.").await;
+    click(&client, "#add-vulnerability").await;
+    let vulnerability = text_of(&client, "#vulnerability-0").await;
+    assert!(vulnerability.contains("CVE-2026-12345") && vulnerability.contains("OS Command Injection"), "{vulnerability}");
+    assert!(vulnerability.contains("9.8") && vulnerability.contains("9.3"), "CVSS 3.1 and 4.0 scores computed: {vulnerability}");
+    assert!(text_of(&client, "#csaf-valid").await.contains("Valid"), "passes the schema and every mandatory test");
+    assert!(client.find_all(Locator::Css("#publish-form")).await.expect("query").is_empty(), "analysts do not publish");
+    let advisory_url = client.current_url().await.expect("url").to_string();
+    let advisory_url = advisory_url.split('?').next().unwrap_or("").to_owned();
+    // Not public yet.
+    click(&client, "#sign-out").await;
+    let (status, _) = http_get(port, "/.well-known/csaf/provider-metadata.json", "").await;
+    assert_eq!(status, 404, "no provider before anything is published");
+
+    // The manager publishes it.
+    sign_in(&client, &base, "manager@ke.example", PASSWORD).await;
+    client.goto(&advisory_url).await.expect("advisory");
+    fill(&client, "#publish-summary", "Initial public release.").await;
+    click(&client, "#publish-advisory").await;
+    let status = text_of(&client, "#advisory-status").await;
+    assert!(status.contains("final") && status.contains('1'), "{status}");
+    assert!(text_of(&client, "#revision-history").await.contains("Initial public release."));
+    snap(&client, "advisory").await;
+    click(&client, "#sign-out").await;
+
+    // Anyone reads it: the page, and the provider layout a CSAF tool walks.
+    client.goto(&advisory_url).await.expect("public page");
+    assert!(text_of(&client, "#advisory-title").await.contains("Example Router"));
+    let (status, metadata) = http_get(port, "/.well-known/csaf/provider-metadata.json", "").await;
+    assert_eq!(status, 200, "{metadata}");
+    let metadata: serde_json::Value = serde_json::from_str(&metadata).expect("metadata JSON");
+    assert_eq!(rampart_cirt::provider::check_metadata(&metadata), Vec::<String>::new(), "valid provider metadata");
+    assert_eq!(metadata["role"], "csaf_trusted_provider", "every document is signed");
+    let directory = metadata["distributions"][0]["directory_url"].as_str().expect("directory").to_owned();
+    let directory_path = directory.strip_prefix(&base).expect("absolute URL on this server").to_owned();
+    let (_, index) = http_get(port, &format!("{directory_path}/white/index.txt"), "").await;
+    assert_eq!(index, format!("{year}/ke-cirt-{year}-0001.json\n"));
+    let file = index.trim();
+    let (status, document) = http_get(port, &format!("{directory_path}/white/{file}"), "").await;
+    assert_eq!(status, 200);
+    let parsed: serde_json::Value = serde_json::from_str(&document).expect("CSAF JSON");
+    assert_eq!(rampart_cirt::csaf::check(&parsed), vec![], "the served document passes the CSAF checks");
+    let (_, hash) = http_get(port, &format!("{directory_path}/white/{file}.sha256"), "").await;
+    use sha2::Digest;
+    let expected = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(document.as_bytes()));
+    assert_eq!(hash, format!("{expected}  ke-cirt-{year}-0001.json\n"));
+    // The signature verifies with GnuPG against the published key; a changed byte does not.
+    let key_url = metadata["public_openpgp_keys"][0]["url"].as_str().expect("key URL").to_owned();
+    let (status, public_key) = http_get(port, key_url.strip_prefix(&base).expect("on this server"), "").await;
+    assert_eq!(status, 200);
+    let (status, signature) = http_get(port, &format!("{directory_path}/white/{file}.asc"), "").await;
+    assert_eq!(status, 200);
+    assert!(gpg_verifies(&public_key, &document, &signature), "GnuPG accepts the signature");
+    assert!(
+        !gpg_verifies(&public_key, &document.replacen("Example Router", "Example Rooter", 1), &signature),
+        "and refuses a changed document"
+    );
+    let feed_url = metadata["distributions"][0]["rolie"]["feeds"][0]["url"].as_str().expect("ROLIE feed").to_owned();
+    let (_, feed) = http_get(port, feed_url.strip_prefix(&base).expect("on this server"), "").await;
+    assert!(feed.contains(&format!("{directory}/white/{file}")), "{feed}");
+    let (status, _) = http_get(port, &format!("{directory_path}/amber/index.txt"), "").await;
+    assert_eq!(status, 401, "protected labels ask for credentials");
+    let (_, atom) = http_get(port, "/advisories/feed.atom", "").await;
+    assert!(atom.contains("Remote code execution in Example Router"), "{atom}");
 
     client.close().await.expect("close browser");
     server.abort();

@@ -269,6 +269,10 @@ async fn incidents_stay_inside_their_cirt() {
     assert_eq!((status, body), (StatusCode::NOT_FOUND, nothing_here.clone()));
     let (status, _) = w.get_with_cookie("/cirt", &nobody.cookie()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the queue page refuses them outright");
+    // Not even a TLP:CLEAR case: belonging to a constituent is not a role.
+    let clear = open_incident(&w, &analyst, json!({"tlp": "CLEAR", "constituents": [w.kenya_cirt]})).await;
+    let (status, body) = get_json_with_cookie(&w, &format!("/api/v1/incidents/{}", id_of(&clear)), &nobody.cookie()).await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, nothing_here.clone()));
 
     // Platform administrators get no TLP exception.
     let admin = w.token_for("admin@example.org").await;
