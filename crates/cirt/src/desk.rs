@@ -1414,6 +1414,30 @@ impl Desk {
         )
         .await
     }
+
+    /// Registers (or with `None` removes) the OpenPGP key of an
+    /// organisation's contact; notices to that contact are then encrypted.
+    /// The organisation's managers and the CIRT managing its registry may.
+    pub async fn set_contact_key(
+        &self,
+        actor: &Actor<'_>,
+        org_id: &str,
+        contact_id: &str,
+        armored: Option<&str>,
+    ) -> Result<Option<crate::encryption::KeyInfo>, DeskError> {
+        let org = self.org(org_id).await?;
+        let own = actor.principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() });
+        if !own {
+            self.require_registry_manager(actor.principal, &org).await?;
+        }
+        let armored = armored.map(str::trim).filter(|k| !k.is_empty());
+        let info = armored.map(crate::encryption::inspect).transpose()?;
+        let mut tx = self.store.begin().await?;
+        tx.contact_set_key(&org.id, contact_id, armored).await?;
+        let summary = json!({"contact": contact_id, "fingerprint": info.as_ref().map(|i| i.fingerprint.clone())});
+        self.audited(tx, audit_entry(actor, "platform.org.contact_key", "organisation", &org.id, summary)).await?;
+        Ok(info)
+    }
 }
 
 /// The largest file an incident accepts.

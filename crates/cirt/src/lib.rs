@@ -10,6 +10,7 @@ pub mod advisory;
 pub mod constituency;
 pub mod csaf;
 pub mod desk;
+pub mod encryption;
 mod error;
 pub mod intake;
 pub mod notify;

@@ -199,7 +199,11 @@ impl Notifier {
                 incidents.push((incident, observables));
             }
             let composed = compose(&cirt_name, &language, &format, &incidents);
-            let outcome = match self.message(&recipient, &composed) {
+            let key = match notices.first() {
+                Some(notice) => self.store.contact_key(&notice.org_id, &recipient).await?,
+                None => None,
+            };
+            let outcome = match self.message(&recipient, &composed, key.as_deref()) {
                 Ok(message) => self.mailer.send(message).await,
                 Err(err) => Err(err),
             };
@@ -208,19 +212,28 @@ impl Notifier {
         Ok(report)
     }
 
-    fn message(&self, recipient: &str, composed: &Composed) -> Result<Message, String> {
+    /// The mail for `recipient`: the text and the attachment, encrypted as
+    /// PGP/MIME (RFC 3156) when the contact registered a key. The subject
+    /// stays readable: it carries only the TLP label and references.
+    fn message(&self, recipient: &str, composed: &Composed, key: Option<&str>) -> Result<Message, String> {
         let to = recipient.parse::<Mailbox>().map_err(|err| format!("recipient {recipient}: {err}"))?;
         let content_type = ContentType::parse(composed.attachment_type).map_err(|err| err.to_string())?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(composed.subject.clone())
-            .multipart(
-                MultiPart::mixed()
-                    .singlepart(SinglePart::plain(composed.body.clone()))
-                    .singlepart(Attachment::new(composed.attachment_name.clone()).body(composed.attachment.clone(), content_type)),
-            )
-            .map_err(|err| err.to_string())
+        let content = MultiPart::mixed()
+            .singlepart(SinglePart::plain(composed.body.clone()))
+            .singlepart(Attachment::new(composed.attachment_name.clone()).body(composed.attachment.clone(), content_type));
+        let body = match key {
+            None => content,
+            Some(key) => {
+                let armored =
+                    crate::encryption::encrypt(key, &content.formatted()).map_err(|err| format!("encrypting to {recipient}: {err}"))?;
+                let control = ContentType::parse("application/pgp-encrypted").map_err(|err| err.to_string())?;
+                let payload = ContentType::parse("application/octet-stream; name=\"encrypted.asc\"").map_err(|err| err.to_string())?;
+                MultiPart::encrypted("application/pgp-encrypted".to_owned())
+                    .singlepart(SinglePart::builder().header(control).body(String::from("Version: 1\r\n")))
+                    .singlepart(SinglePart::builder().header(payload).body(armored))
+            }
+        };
+        Message::builder().from(self.from.clone()).to(to).subject(composed.subject.clone()).multipart(body).map_err(|err| err.to_string())
     }
 
     async fn record(

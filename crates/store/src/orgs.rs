@@ -40,6 +40,8 @@ pub struct Contact {
     pub name: Option<String>,
     pub email: String,
     pub phone: Option<String>,
+    /// Armoured OpenPGP public key; notices to this contact are encrypted to it.
+    pub openpgp_key: Option<String>,
 }
 
 const ORG_COLUMNS: &str = "id, name, short_name, kind, sector, country, parent_id, website, mfa_required, created_at, updated_at";
@@ -142,6 +144,7 @@ impl WriteTx {
             name: name.map(str::to_owned),
             email: email.to_owned(),
             phone: phone.map(str::to_owned),
+            openpgp_key: None,
         })
     }
 }
@@ -149,7 +152,7 @@ impl WriteTx {
 impl WriteTx {
     /// Removes a contact of an organisation; returns what was removed.
     pub async fn contact_delete(&mut self, org_id: &str, contact_id: &str) -> Result<Contact, StoreError> {
-        let row = sqlx::query("SELECT id, org_id, role, name, email, phone FROM org_contacts WHERE id = $1 AND org_id = $2")
+        let row = sqlx::query("SELECT id, org_id, role, name, email, phone, openpgp_key FROM org_contacts WHERE id = $1 AND org_id = $2")
             .bind(contact_id.to_owned())
             .bind(org_id.to_owned())
             .fetch_optional(self.conn())
@@ -162,9 +165,24 @@ impl WriteTx {
             name: row.try_get("name")?,
             email: row.try_get("email")?,
             phone: row.try_get("phone")?,
+            openpgp_key: row.try_get("openpgp_key")?,
         };
         sqlx::query("DELETE FROM org_contacts WHERE id = $1").bind(contact_id.to_owned()).execute(self.conn()).await?;
         Ok(contact)
+    }
+
+    /// Sets or clears a contact's OpenPGP key.
+    pub async fn contact_set_key(&mut self, org_id: &str, contact_id: &str, key: Option<&str>) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE org_contacts SET openpgp_key = $3 WHERE id = $1 AND org_id = $2")
+            .bind(contact_id.to_owned())
+            .bind(org_id.to_owned())
+            .bind(key.map(str::to_owned))
+            .execute(self.conn())
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound { entity: "contact" });
+        }
+        Ok(())
     }
 }
 
@@ -226,10 +244,12 @@ impl Store {
     }
 
     pub async fn contacts_of(&self, org_id: &str) -> Result<Vec<Contact>, StoreError> {
-        let rows = sqlx::query("SELECT id, org_id, role, name, email, phone FROM org_contacts WHERE org_id = $1 ORDER BY role, email")
-            .bind(org_id.to_owned())
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, role, name, email, phone, openpgp_key FROM org_contacts WHERE org_id = $1 ORDER BY role, email",
+        )
+        .bind(org_id.to_owned())
+        .fetch_all(self.reader())
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(Contact {
@@ -239,9 +259,22 @@ impl Store {
                     name: row.try_get("name")?,
                     email: row.try_get("email")?,
                     phone: row.try_get("phone")?,
+                    openpgp_key: row.try_get("openpgp_key")?,
                 })
             })
             .collect()
+    }
+
+    /// The OpenPGP key of an organisation's contact at this address, if any
+    /// of its contacts with that address has one.
+    pub async fn contact_key(&self, org_id: &str, email: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT openpgp_key FROM org_contacts WHERE org_id = $1 AND LOWER(email) = $2 AND openpgp_key IS NOT NULL ORDER BY id LIMIT 1",
+        )
+        .bind(org_id.to_owned())
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(self.reader())
+        .await?)
     }
 
     /// Organisations with a contact at this e-mail address.

@@ -126,3 +126,91 @@ async fn notices_need_a_contact_and_a_label_that_allows_e_mail() {
     })
     .await;
 }
+
+/// A GnuPG keyring in a throw-away home: an independent OpenPGP
+/// implementation makes the contact's key and later decrypts the notice.
+struct Gpg {
+    home: tempfile::TempDir,
+}
+
+impl Gpg {
+    fn new() -> Gpg {
+        Gpg { home: tempfile::tempdir().expect("gpg home") }
+    }
+
+    fn run(&self, args: &[&str], input: Option<&str>) -> (bool, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(self.home.path())
+            .args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("gpg runs (install gnupg)");
+        if let Some(input) = input {
+            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write to gpg");
+        }
+        drop(child.stdin.take());
+        let output = child.wait_with_output().expect("gpg output");
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+#[tokio::test]
+async fn notices_to_a_contact_with_a_key_are_encrypted_pgp_mime() {
+    let gpg = Gpg::new();
+    let (made, _) = gpg.run(&["--quick-gen-key", "ISP SOC <soc@isp.example>", "default", "default", "never"], None);
+    assert!(made, "gpg made a key");
+    let (_, public_key) = gpg.run(&["--armor", "--export", "soc@isp.example"], None);
+    assert!(public_key.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{public_key}");
+    each_backend(|env| {
+        let public_key = public_key.clone();
+        let gpg = &gpg;
+        async move {
+            let server = SmtpServer::start().await;
+            contact(&env, &env.w.isp.id, "soc@isp.example").await;
+            let contact_id = env.store.contacts_of(&env.w.isp.id).await.unwrap()[0].id.clone();
+            // Keys are checked: garbage and a key without an encryption subkey are refused.
+            let refused = |result: Result<_, rampart_cirt::DeskError>| {
+                matches!(result, Err(rampart_cirt::DeskError::Rule(rampart_cirt::CirtError::Field { ref path, .. })) if path == "openpgp_key")
+            };
+            assert!(refused(env.desk.set_contact_key(&actor(&env.w.manager), &env.w.isp.id, &contact_id, Some("not a key")).await));
+            let signing_only = rampart_cirt::signing::Signer::generate("x <x@example>").unwrap();
+            let no_subkey = env.desk.set_contact_key(&actor(&env.w.manager), &env.w.isp.id, &contact_id, Some(signing_only.public_armored())).await;
+            assert!(refused(no_subkey), "a key that cannot encrypt");
+            // Another CIRT may not touch the ISP's contacts.
+            assert!(env.desk.set_contact_key(&actor(&env.w.br_analyst), &env.w.isp.id, &contact_id, Some(&public_key)).await.is_err());
+            let info = env.desk.set_contact_key(&actor(&env.w.manager), &env.w.isp.id, &contact_id, Some(&public_key)).await.unwrap();
+            assert_eq!(info.expect("key info").user_ids, ["ISP SOC <soc@isp.example>"]);
+
+            let incident = env
+                .create("Phishing kit on a customer host", |i| {
+                    i.observables = rampart_cirt::observables::extract("served from 198.51.100.77");
+                })
+                .await;
+            env.desk.notify(&actor(&env.w.analyst), &incident.id).await.expect("notify");
+            assert_eq!(notifier(&env, &server).flush().await.unwrap().mails_sent, 1);
+            let mail = &server.messages()[0];
+            assert!(mail.data.contains("multipart/encrypted"), "{}", mail.data);
+            assert!(mail.data.contains("application/pgp-encrypted"), "{}", mail.data);
+            assert!(!mail.data.contains("198.51.100.77"), "nothing readable on the wire: {}", mail.data);
+            let start = mail.data.find("-----BEGIN PGP MESSAGE-----").expect("armoured message");
+            let end = mail.data.find("-----END PGP MESSAGE-----").expect("end") + "-----END PGP MESSAGE-----".len();
+            let armored = mail.data[start..end].replace("\r\n", "\n");
+            let (decrypted, clear) = gpg.run(&["--decrypt"], Some(&armored));
+            assert!(decrypted, "GnuPG decrypts the notice");
+            assert!(clear.contains("198.51.100.77") && clear.contains("events.csv"), "the notice and its CSV inside: {clear}");
+
+            // Without the key, notices go in clear again.
+            env.desk.set_contact_key(&actor(&env.w.manager), &env.w.isp.id, &contact_id, None).await.unwrap();
+            let second = env.create("Another", |i| i.observables = rampart_cirt::observables::extract("203.0.113.5")).await;
+            env.desk.notify(&actor(&env.w.analyst), &second.id).await.unwrap();
+            notifier(&env, &server).flush().await.unwrap();
+            assert!(server.messages()[1].data.contains("203.0.113.5"));
+        }
+    })
+    .await;
+}

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use rampart_auth::service::NewUserRequest;
 use rampart_auth::{Principal, Scope, Target};
 use rampart_core::{Permission, Role, country};
@@ -203,6 +203,34 @@ pub fn routes() -> Vec<ApiRoute> {
             success_status: 204,
             response: json!({}),
             handler: delete(remove_contact),
+        },
+        ApiRoute {
+            method: "put",
+            path: "/organisations/{id}/contacts/{contact_id}/openpgp-key",
+            operation_id: "setContactKey",
+            tag: "organisations",
+            summary: "Register a contact's OpenPGP public key; notices to the contact are then sent encrypted (PGP/MIME).",
+            access: "the organisation's administrators and the CIRT managing its registry",
+            parameters: vec![path_parameter("id", "Organisation id."), path_parameter("contact_id", "Contact id.")],
+            request_body: Some(
+                json!({"type": "object", "required": ["key"], "properties": {"key": {"type": "string", "description": "Armoured OpenPGP public key with an encryption subkey."}}}),
+            ),
+            success_status: 200,
+            response: json!({"type": "object", "properties": {"fingerprint": {"type": "string"}, "user_ids": {"type": "array", "items": {"type": "string"}}}}),
+            handler: put(set_contact_key),
+        },
+        ApiRoute {
+            method: "delete",
+            path: "/organisations/{id}/contacts/{contact_id}/openpgp-key",
+            operation_id: "removeContactKey",
+            tag: "organisations",
+            summary: "Remove a contact's OpenPGP key; notices are sent unencrypted again.",
+            access: "the organisation's administrators and the CIRT managing its registry",
+            parameters: vec![path_parameter("id", "Organisation id."), path_parameter("contact_id", "Contact id.")],
+            request_body: None,
+            success_status: 204,
+            response: json!({}),
+            handler: delete(remove_contact_key),
         },
         ApiRoute {
             method: "get",
@@ -444,6 +472,31 @@ fn may_read_contacts(principal: &Principal, org: &rampart_store::Organisation) -
     principal.org_id == org.id
         || principal.allows(Permission::OrgManage, Target::Org { id: &org.id, country: org.country.as_deref() })
         || principal.allows(Permission::UserRead, Target::Org { id: &org.id, country: org.country.as_deref() })
+}
+
+#[derive(Deserialize)]
+struct KeyBody {
+    key: String,
+}
+
+async fn set_contact_key(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, contact_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let body: KeyBody = parse_body(&body)?;
+    if body.key.trim().is_empty() {
+        return Err(ApiError(WebError::invalid("key", "must not be empty; DELETE removes a key")));
+    }
+    let info = state.desk().set_contact_key(&caller.actor(), &id, &contact_id, Some(&body.key)).await?;
+    let (fingerprint, user_ids) = info.map(|i| (i.fingerprint, i.user_ids)).unwrap_or_default();
+    Ok(Json(json!({"fingerprint": fingerprint, "user_ids": user_ids})).into_response())
+}
+
+async fn remove_contact_key(State(state): State<AppState>, caller: ApiCaller, Path((id, contact_id)): Path<(String, String)>) -> ApiResult {
+    state.desk().set_contact_key(&caller.actor(), &id, &contact_id, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_contacts(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> ApiResult {

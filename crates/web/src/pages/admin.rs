@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orgs/{id}/mfa", post(org_mfa))
         .route("/admin/orgs/{id}/contacts", post(add_contact))
         .route("/admin/orgs/{id}/contacts/{contact_id}/remove", post(remove_contact))
+        .route("/admin/orgs/{id}/contacts/{contact_id}/key", post(set_contact_key))
         .route("/admin/audit", get(audit))
 }
 
@@ -539,6 +540,28 @@ async fn remove_contact(
     let actor = viewer.act(&form.csrf)?;
     state.auth().remove_contact(&actor, &id, &contact_id).await?;
     Ok(Redirect::to(&format!("/orgs/{id}?done=platform.orgs.contact_removed")).into_response())
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    csrf: String,
+    #[serde(default)]
+    key: String,
+}
+
+/// Registers a contact's OpenPGP key (an empty key removes it); notices to
+/// the contact are then encrypted.
+async fn set_contact_key(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, contact_id)): Path<(String, String)>,
+    Form(form): Form<KeyForm>,
+) -> Result<Response, PageError> {
+    let actor = viewer.act(&form.csrf)?;
+    let key = Some(form.key.as_str()).filter(|k| !k.trim().is_empty());
+    let done = if key.is_some() { "platform.orgs.key_saved" } else { "platform.orgs.key_removed" };
+    state.desk().set_contact_key(&actor, &id, &contact_id, key).await?;
+    Ok(Redirect::to(&format!("/orgs/{id}?done={done}")).into_response())
 }
 
 // ----- audit ------------------------------------------------------------

@@ -213,8 +213,14 @@ struct OrgPage {
     org: rampart_store::Organisation,
     kind: String,
     country: String,
-    contacts: Vec<rampart_store::Contact>,
+    contacts: Vec<ContactLine>,
     can_manage: bool,
+}
+
+pub struct ContactLine {
+    pub contact: rampart_store::Contact,
+    /// The OpenPGP key's fingerprint, empty without a key.
+    pub fingerprint: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -245,6 +251,17 @@ async fn org_detail(
     } else {
         Vec::new()
     };
+    let contacts = contacts
+        .into_iter()
+        .map(|contact| {
+            let fingerprint = match contact.openpgp_key.as_deref().map(rampart_cirt::encryption::inspect) {
+                Some(Ok(info)) => info.fingerprint,
+                Some(Err(_)) => "?".into(),
+                None => String::new(),
+            };
+            ContactLine { contact, fingerprint }
+        })
+        .collect();
     let t = state.catalogues().for_lang(viewer.lang);
     let mut c = Ctx::new(&state, &viewer, "platform.orgs.title", "orgs").with_flash(flash_text(&t, query.done.as_deref()));
     c.title = org.name.clone();

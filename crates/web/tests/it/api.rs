@@ -792,3 +792,48 @@ async fn csaf_documents_are_validated_and_cvss_vectors_scored() {
     let (status, _) = w.get_json("/api/v1/cvss?vector=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Some(&nobody_admin)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn contacts_carry_an_openpgp_key_that_is_checked() {
+    let w = World::on_postgres_if_configured().await;
+    let org_admin = w.token_for("orgadmin@ke.example").await;
+    let base = format!("/api/v1/organisations/{}/contacts", w.kenya_cirt);
+    let (status, contact) =
+        w.send_json("POST", &base, Some(&org_admin), json!({"role": "incident reports", "email": "soc@ke.example"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{contact}");
+    let key_path = format!("{base}/{}/openpgp-key", contact["id"].as_str().expect("id"));
+
+    // A key made by GnuPG, with its encryption subkey.
+    let home = tempfile::tempdir().expect("gpg home");
+    let gpg = |args: &[&str]| {
+        let output = std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(home.path())
+            .args(["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .output()
+            .expect("gpg runs (install gnupg)");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    gpg(&["--quick-gen-key", "KE SOC <soc@ke.example>", "default", "default", "never"]);
+    let key = gpg(&["--armor", "--export", "soc@ke.example"]);
+
+    let (status, body) =
+        w.send_json("PUT", &key_path, Some(&org_admin), json!({"key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\nnonsense"})).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("openpgp_key")), "{body}");
+    let brazil = w.token_for("analyst@br.example").await;
+    let (status, _) = w.send_json("PUT", &key_path, Some(&brazil), json!({"key": key})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another country's CIRT may not set it");
+    let (status, body) = w.send_json("PUT", &key_path, Some(&org_admin), json!({"key": key})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user_ids"], json!(["KE SOC <soc@ke.example>"]));
+    assert_eq!(body["fingerprint"].as_str().map(str::len), Some(40));
+    let (_, contacts) = w.get_json(&base, Some(&org_admin)).await;
+    assert!(contacts["items"][0]["openpgp_key"].as_str().is_some_and(|k| k.contains("BEGIN PGP PUBLIC KEY BLOCK")), "{contacts}");
+
+    let request = Request::delete(&key_path).header("authorization", format!("Bearer {org_admin}")).body(Body::empty()).expect("request");
+    let (status, _) = w.call(request).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, contacts) = w.get_json(&base, Some(&org_admin)).await;
+    assert_eq!(contacts["items"][0]["openpgp_key"], serde_json::Value::Null);
+}
