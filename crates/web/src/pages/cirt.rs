@@ -265,22 +265,99 @@ struct CvssPage {
     score: Option<String>,
     severity: String,
     error: Option<String>,
+    v3: Vec<MetricChoice>,
+    v4: Vec<MetricChoice>,
 }
 
-#[derive(Deserialize, Default)]
-struct CvssQuery {
-    vector: Option<String>,
+/// One base metric of the picker, with its values and the one chosen.
+pub struct MetricChoice {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub values: &'static [(&'static str, &'static str)],
+    pub chosen: String,
 }
 
-/// A CVSS v3.x and v4.0 base-score calculator, computed on the server.
-async fn cvss_calculator(State(state): State<AppState>, viewer: Viewer, Query(query): Query<CvssQuery>) -> Result<Response, PageError> {
+// The base metrics as FIRST names them (CVSS v3.1 and v4.0 specifications);
+// the standard's own terms, so they are not translated.
+const LOW_HIGH: &[(&str, &str)] = &[("L", "Low"), ("H", "High")];
+const NONE_LOW_HIGH: &[(&str, &str)] = &[("N", "None"), ("L", "Low"), ("H", "High")];
+const IMPACT: &[(&str, &str)] = &[("H", "High"), ("L", "Low"), ("N", "None")];
+const VECTOR: &[(&str, &str)] = &[("N", "Network"), ("A", "Adjacent"), ("L", "Local"), ("P", "Physical")];
+const V3_METRICS: [(&str, &str, &[(&str, &str)]); 8] = [
+    ("AV", "Attack Vector", VECTOR),
+    ("AC", "Attack Complexity", LOW_HIGH),
+    ("PR", "Privileges Required", NONE_LOW_HIGH),
+    ("UI", "User Interaction", &[("N", "None"), ("R", "Required")]),
+    ("S", "Scope", &[("U", "Unchanged"), ("C", "Changed")]),
+    ("C", "Confidentiality", IMPACT),
+    ("I", "Integrity", IMPACT),
+    ("A", "Availability", IMPACT),
+];
+const V4_METRICS: [(&str, &str, &[(&str, &str)]); 11] = [
+    ("AV", "Attack Vector", VECTOR),
+    ("AC", "Attack Complexity", LOW_HIGH),
+    ("AT", "Attack Requirements", &[("N", "None"), ("P", "Present")]),
+    ("PR", "Privileges Required", NONE_LOW_HIGH),
+    ("UI", "User Interaction", &[("N", "None"), ("P", "Passive"), ("A", "Active")]),
+    ("VC", "Vulnerable System Confidentiality", IMPACT),
+    ("VI", "Vulnerable System Integrity", IMPACT),
+    ("VA", "Vulnerable System Availability", IMPACT),
+    ("SC", "Subsequent System Confidentiality", IMPACT),
+    ("SI", "Subsequent System Integrity", IMPACT),
+    ("SA", "Subsequent System Availability", IMPACT),
+];
+
+/// The picker's rows, each set from `chosen(metric)` or its first value.
+fn choices(
+    metrics: &[(&'static str, &'static str, &'static [(&'static str, &'static str)])],
+    chosen: impl Fn(&str) -> Option<String>,
+) -> Vec<MetricChoice> {
+    metrics
+        .iter()
+        .map(|(key, name, values)| MetricChoice {
+            key,
+            name,
+            values,
+            chosen: chosen(key).filter(|c| values.iter().any(|(v, _)| v == c)).unwrap_or_else(|| values[0].0.to_owned()),
+        })
+        .collect()
+}
+
+/// A CVSS v3.1 and v4.0 base-score calculator, computed on the server: pick
+/// the metrics (or paste a vector, v3.0 included) and get the vector, score
+/// and severity.
+async fn cvss_calculator(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
     let principal = viewer.require()?;
-    if !principal.has(Permission::IncidentRead) {
+    if !principal.has(Permission::IncidentRead) && !principal.has(Permission::AdvisoryWrite) {
         return Err(PageError(WebError::Forbidden));
     }
     let c = Ctx::new(&state, &viewer, "cirt.cvss.title", "cvss");
-    let vector = query.vector.unwrap_or_default();
-    let (score, severity, error) = if vector.trim().is_empty() {
+    let param = |name: &str| query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned());
+    // Built from the picker, or as pasted.
+    let vector = match param("version").as_deref() {
+        Some("3.1") => {
+            let parts: Vec<String> =
+                choices(&V3_METRICS, |k| param(&format!("v3_{k}"))).iter().map(|m| format!("{}:{}", m.key, m.chosen)).collect();
+            format!("CVSS:3.1/{}", parts.join("/"))
+        }
+        Some("4.0") => {
+            let parts: Vec<String> =
+                choices(&V4_METRICS, |k| param(&format!("v4_{k}"))).iter().map(|m| format!("{}:{}", m.key, m.chosen)).collect();
+            format!("CVSS:4.0/{}", parts.join("/"))
+        }
+        _ => param("vector").unwrap_or_default(),
+    };
+    // The picker shows the metrics of the vector in hand.
+    let in_vector = |prefix: &str, key: &str| {
+        vector.strip_prefix(prefix)?.split('/').find_map(|part| part.split_once(':').filter(|(k, _)| *k == key).map(|(_, v)| v.to_owned()))
+    };
+    let v3 = choices(&V3_METRICS, |k| in_vector("CVSS:3.1/", k).or_else(|| in_vector("CVSS:3.0/", k)));
+    let v4 = choices(&V4_METRICS, |k| in_vector("CVSS:4.0/", k));
+    let (score, severity, error) = if vector.is_empty() {
         (None, String::new(), None)
     } else {
         match rampart_cirt::csaf::cvss_base(&vector) {
@@ -288,7 +365,7 @@ async fn cvss_calculator(State(state): State<AppState>, viewer: Viewer, Query(qu
             Err(message) => (None, String::new(), Some(message)),
         }
     };
-    let mut response = render(&CvssPage { c, vector, score, severity, error: error.clone() })?;
+    let mut response = render(&CvssPage { c, vector, score, severity, error: error.clone(), v3, v4 })?;
     if error.is_some() {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }

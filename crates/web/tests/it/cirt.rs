@@ -609,3 +609,33 @@ async fn the_desk_pages_need_a_valid_form_and_the_right_cirt() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&response), Some("/login"));
 }
+
+#[tokio::test]
+async fn the_cvss_calculator_builds_vectors_from_the_picked_metrics() {
+    let w = World::new().await;
+    let analyst = w.sign_in("analyst@ke.example").await;
+    let page = |path: String| {
+        let cookie = analyst.cookie();
+        let w = &w;
+        async move {
+            let (status, response) = w.get_with_cookie(&path, &cookie).await;
+            (status, body_text(response).await)
+        }
+    };
+    let v4 = "version=4.0&v4_AV=N&v4_AC=L&v4_AT=N&v4_PR=N&v4_UI=N&v4_VC=H&v4_VI=H&v4_VA=H&v4_SC=N&v4_SI=N&v4_SA=N";
+    let (status, html) = page(format!("/cirt/cvss?{v4}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"), "the vector is built");
+    assert!(html.contains("9.3 (CVSS 4.0)") && html.contains("CRITICAL"), "and scored");
+    // A pasted v3.1 vector fills the v3.1 picker.
+    let (_, html) = page("/cirt/cvss?vector=CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N".into()).await;
+    assert!(html.contains("1.8 (CVSS 3.1)"), "scored");
+    assert!(html.contains(r#"<option value="L" selected>Local (L)</option>"#), "AV:L picked");
+    assert!(html.contains(r#"<option value="R" selected>Required (R)</option>"#), "UI:R picked");
+    // A value outside the metric's range falls back to its first value, never into the vector.
+    let (_, html) = page("/cirt/cvss?version=3.1&v3_AV=Z".into()).await;
+    assert!(html.contains("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), "{html}");
+    let (status, html) = page("/cirt/cvss?vector=CVSS:3.1/AV:N".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("base metric(s) missing"), "the error names what is missing");
+}
