@@ -273,17 +273,22 @@ struct CvssPage {
 pub struct MetricChoice {
     pub key: &'static str,
     pub name: &'static str,
-    pub values: &'static [(&'static str, &'static str)],
+    pub values: Values,
     pub chosen: String,
 }
 
+/// A metric's values: (abbreviation, name).
+type Values = &'static [(&'static str, &'static str)];
+/// A base metric: (abbreviation, name, values).
+type Metric = (&'static str, &'static str, Values);
+
 // The base metrics as FIRST names them (CVSS v3.1 and v4.0 specifications);
 // the standard's own terms, so they are not translated.
-const LOW_HIGH: &[(&str, &str)] = &[("L", "Low"), ("H", "High")];
-const NONE_LOW_HIGH: &[(&str, &str)] = &[("N", "None"), ("L", "Low"), ("H", "High")];
-const IMPACT: &[(&str, &str)] = &[("H", "High"), ("L", "Low"), ("N", "None")];
-const VECTOR: &[(&str, &str)] = &[("N", "Network"), ("A", "Adjacent"), ("L", "Local"), ("P", "Physical")];
-const V3_METRICS: [(&str, &str, &[(&str, &str)]); 8] = [
+const LOW_HIGH: Values = &[("L", "Low"), ("H", "High")];
+const NONE_LOW_HIGH: Values = &[("N", "None"), ("L", "Low"), ("H", "High")];
+const IMPACT: Values = &[("H", "High"), ("L", "Low"), ("N", "None")];
+const VECTOR: Values = &[("N", "Network"), ("A", "Adjacent"), ("L", "Local"), ("P", "Physical")];
+const V3_METRICS: [Metric; 8] = [
     ("AV", "Attack Vector", VECTOR),
     ("AC", "Attack Complexity", LOW_HIGH),
     ("PR", "Privileges Required", NONE_LOW_HIGH),
@@ -293,7 +298,7 @@ const V3_METRICS: [(&str, &str, &[(&str, &str)]); 8] = [
     ("I", "Integrity", IMPACT),
     ("A", "Availability", IMPACT),
 ];
-const V4_METRICS: [(&str, &str, &[(&str, &str)]); 11] = [
+const V4_METRICS: [Metric; 11] = [
     ("AV", "Attack Vector", VECTOR),
     ("AC", "Attack Complexity", LOW_HIGH),
     ("AT", "Attack Requirements", &[("N", "None"), ("P", "Present")]),
@@ -308,10 +313,7 @@ const V4_METRICS: [(&str, &str, &[(&str, &str)]); 11] = [
 ];
 
 /// The picker's rows, each set from `chosen(metric)` or its first value.
-fn choices(
-    metrics: &[(&'static str, &'static str, &'static [(&'static str, &'static str)])],
-    chosen: impl Fn(&str) -> Option<String>,
-) -> Vec<MetricChoice> {
+fn choices(metrics: &[Metric], chosen: impl Fn(&str) -> Option<String>) -> Vec<MetricChoice> {
     metrics
         .iter()
         .map(|(key, name, values)| MetricChoice {
