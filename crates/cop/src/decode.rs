@@ -1,0 +1,65 @@
+//! Decoding an image given for hashing, with limits: an image is refused
+//! before any large allocation if it claims too many pixels (decompression
+//! bombs), and a truncated or malformed file is an error, never a panic.
+//! The pixels live only as long as the hashing needs them.
+
+use crate::CopError;
+use image::{ImageReader, Limits};
+use std::io::Cursor;
+
+/// The largest image accepted: 50 megapixels, 12 000 pixels on a side.
+pub const MAX_PIXELS: u64 = 50_000_000;
+pub const MAX_SIDE: u32 = 12_000;
+
+/// RGB pixels of a decoded image.
+pub struct Rgb {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes JPEG, PNG, WebP, GIF or BMP bytes to RGB (alpha dropped, as
+/// the reference hashes were made; EXIF orientation is not applied, so a
+/// rotated copy matches through the dihedral hashes).
+pub fn rgb(bytes: &[u8]) -> Result<Rgb, CopError> {
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|err| CopError::Image(format!("cannot read the image: {err}")))?;
+    match reader.format() {
+        None => return Err(CopError::Image("not a JPEG, PNG, WebP, GIF or BMP image".into())),
+        // The JPEG decoder fills a cut-off image with grey rather than fail;
+        // a JPEG whose scan data never ends is truncated.
+        Some(image::ImageFormat::Jpeg) if !jpeg_complete(bytes) => {
+            return Err(CopError::Image("cannot decode the image: the JPEG file is truncated (no end-of-image marker)".into()));
+        }
+        Some(_) => {}
+    }
+    let (width, height) = reader.into_dimensions().map_err(|err| CopError::Image(format!("cannot read the image header: {err}")))?;
+    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(CopError::Image(format!(
+            "{width} × {height} pixels is more than Rampart hashes ({MAX_PIXELS} pixels, {MAX_SIDE} a side)"
+        )));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|err| CopError::Image(format!("cannot read the image: {err}")))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    // Room for the decoded image at 16 bits per channel with alpha, twice.
+    limits.max_alloc = Some(MAX_PIXELS * 8 * 2);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|err| CopError::Image(format!("cannot decode the image: {err}")))?;
+    let rgb = image.to_rgb8();
+    Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
+}
+
+/// Whether a JPEG has an end-of-image marker after its last start-of-scan
+/// (an embedded thumbnail's own markers come before it).
+fn jpeg_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_scan {
+        Some(scan) => bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
+}
