@@ -837,3 +837,135 @@ async fn contacts_carry_an_openpgp_key_that_is_checked() {
     let (_, contacts) = w.get_json(&base, Some(&org_admin)).await;
     assert_eq!(contacts["items"][0]["openpgp_key"], serde_json::Value::Null);
 }
+
+/// A KE-CIRT manager, made for the advisory tests.
+async fn ke_manager(w: &World) -> String {
+    let cli = rampart_auth::Principal::cli("test");
+    let actor = rampart_auth::service::Actor { principal: &cli, ip: None };
+    let auth = w.state.auth();
+    let request = rampart_auth::NewUserRequest {
+        org_id: w.kenya_cirt.clone(),
+        email: "manager@ke.example".into(),
+        display_name: "manager".into(),
+        password: crate::support::PASSWORD.into(),
+        language: "en".into(),
+        must_change_password: false,
+    };
+    let id = auth.create_user(&actor, &request).await.expect("manager");
+    auth.grant_role(&actor, &id, rampart_core::Role::CirtManager, rampart_auth::Scope::Org(w.kenya_cirt.clone())).await.expect("grant");
+    w.token_for("manager@ke.example").await
+}
+
+#[tokio::test]
+async fn advisories_are_written_published_and_read_through_the_api() {
+    let w = World::on_postgres_if_configured().await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let manager = ke_manager(&w).await;
+    let brazil = w.token_for("analyst@br.example").await;
+    let (status, created) = w
+        .send_json(
+            "POST",
+            "/api/v1/advisories",
+            Some(&analyst),
+            json!({"title": "Stored XSS in Example Portal", "tlp": "GREEN", "summary": "Patch the portal."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert!(created["tracking_id"].as_str().is_some_and(|t| t.starts_with("KE-CIRT-") && t.ends_with("-0001")), "{created}");
+    let path = format!("/api/v1/advisories/{id}");
+
+    // Not yet a security advisory: publishing lists every problem.
+    let (status, body) = w.send_json("POST", &format!("{path}/publish"), Some(&manager), json!({"summary": "First."})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_document")), "{body}");
+    let problems = body["error"]["problems"].as_array().expect("problems");
+    assert!(problems.iter().any(|p| p["test"].as_str().is_some_and(|t| t.starts_with("6.1.27"))), "{body}");
+
+    let (status, product) = w
+        .send_json("POST", &format!("{path}/products"), Some(&analyst), json!({"vendor": "Example", "product": "Portal", "version": "4.2"}))
+        .await;
+    assert_eq!((status, product["product_id"].as_str()), (StatusCode::CREATED, Some("CSAFPID-0001")));
+    let vulnerability = json!({"title": "XSS in search", "description": "Search echoes input.", "cve": "CVE-2026-1111", "cwe": "79",
+        "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", "known_affected": ["CSAFPID-0001"]});
+    let (status, body) = w
+        .send_json(
+            "POST",
+            &format!("{path}/vulnerabilities"),
+            Some(&analyst),
+            json!({"title": "x", "description": "y", "known_affected": ["CSAFPID-0009"]}),
+        )
+        .await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("known_affected")), "{body}");
+    let (status, body) = w
+        .send_json(
+            "POST",
+            &format!("{path}/vulnerabilities"),
+            Some(&analyst),
+            json!({"title": "x", "description": "y", "cvss_v3": "CVSS:3.1/AV:N", "known_affected": ["CSAFPID-0001"]}),
+        )
+        .await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cvss_v3")), "{body}");
+    let (status, _) = w.send_json("POST", &format!("{path}/vulnerabilities"), Some(&analyst), vulnerability).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, view) = w.get_json(&path, Some(&analyst)).await;
+    assert_eq!(view["problems"], json!([]), "{view}");
+    assert_eq!((view["may_edit"].as_bool(), view["may_publish"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(view["document"]["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"], 6.1);
+
+    // Only managers publish; other CIRTs cannot even see the draft.
+    let (status, _) = w.send_json("POST", &format!("{path}/publish"), Some(&analyst), json!({"summary": "First."})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = w.get_json(&path, Some(&brazil)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, release) = w.send_json("POST", &format!("{path}/publish"), Some(&manager), json!({"summary": "Initial release."})).await;
+    assert_eq!((status, release["version"].as_str()), (StatusCode::CREATED, Some("1")), "{release}");
+
+    // Published GREEN: the community reads the release, byte for byte.
+    let (status, seen) = w.get_json(&path, Some(&brazil)).await;
+    assert_eq!((status, seen["may_edit"].as_bool()), (StatusCode::OK, Some(false)));
+    assert_eq!(seen["releases"][0]["released_by"], "", "readers do not learn who published");
+    let request = Request::get(format!("{path}/releases/1"))
+        .header("authorization", format!("Bearer {brazil}"))
+        .body(Body::empty())
+        .expect("request");
+    let (status, response) = w.call(request).await;
+    assert_eq!(status, StatusCode::OK);
+    let bytes = body_text(response).await;
+    use sha2::Digest;
+    assert_eq!(data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(bytes.as_bytes())), release["sha256"].as_str().unwrap_or(""));
+
+    // In the provider layout the GREEN folder asks for credentials and lists
+    // the document to a signed-in member of the community.
+    let green = format!("/csaf/{}/green/index.txt", w.kenya_cirt);
+    let (status, response) = w.call(Request::get(&green).body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    let basic = data_encoding::BASE64.encode(format!("token:{brazil}").as_bytes());
+    let request = Request::get(&green).header("authorization", format!("Basic {basic}")).body(Body::empty()).expect("request");
+    let (status, response) = w.call(request).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = body_text(response).await;
+    assert!(listed.ends_with(&format!("{}\n", release["file_name"].as_str().unwrap_or("?"))), "{listed}");
+    let (status, metadata) = w.get_json(&format!("/csaf/{}/provider-metadata.json", w.kenya_cirt), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(metadata["distributions"][0].get("rolie").is_none(), "anonymous readers are offered no GREEN feed: {metadata}");
+
+    // Import keeps a document unchanged; the same tracking id twice conflicts.
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpora/csaf2.0/csaf_2.0/examples/csaf/rhsa-2019_1862.json");
+    let original = std::fs::read_to_string(corpus).expect("corpus");
+    let import = |token: &str| {
+        Request::post("/api/v1/advisories/import")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(original.clone()))
+            .expect("request")
+    };
+    let (status, response) = w.call(import(&analyst)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let imported = body_json(response).await;
+    let (_, document) = w.get_json(&format!("/api/v1/advisories/{}/document", imported["id"].as_str().expect("id")), Some(&analyst)).await;
+    assert_eq!(document, serde_json::from_str::<Value>(&original).expect("json"), "round trip");
+    let (status, _) = w.call(import(&analyst)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
