@@ -2,7 +2,10 @@
 
 use crate::config::{Config, ConfigError, LogFormat, RawConfig};
 use crate::error::CliError;
-use crate::{AuditCommand, CirtCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand, demo};
+use crate::{
+    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand,
+    demo,
+};
 use rampart_auth::service::{Actor, NewUserRequest};
 use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
 use rampart_core::country::{self, ItuRegion};
@@ -122,6 +125,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cirt(CirtCommand::IngestMail { cirt, maildir, watch, files, json }) => {
             ingest_mail(&config, &cirt, maildir.as_deref(), watch, &files, json.json).await
         }
+        Command::Bench(BenchCommand::Pdq { images, repeat, decode_only }) => crate::bench::pdq_throughput(&images, repeat, decode_only),
+        Command::Bench(BenchCommand::Index { size, queries, radius }) => crate::bench::index(size, queries, radius),
         Command::Openapi => {
             print_json(&rampart_web::api::openapi_document());
             Ok(())

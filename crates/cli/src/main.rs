@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate and `web` are the only readers of
 //! configuration; everything below receives validated values.
 
+mod bench;
 mod commands;
 mod config;
 mod demo;
@@ -57,6 +58,34 @@ pub enum Command {
     /// Configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Rampart's side of the benchmarks in `benchmarks/`.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Decode and PDQ-hash images on all cores; print images per second.
+    Pdq {
+        /// Image files.
+        #[arg(required = true)]
+        images: Vec<std::path::PathBuf>,
+        /// Hash the set this many times.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// Only decode, to see what hashing itself costs.
+        #[arg(long)]
+        decode_only: bool,
+    },
+    /// Multi-index against a linear scan on random hashes with planted near matches.
+    Index {
+        #[arg(long, default_value_t = 1_000_000)]
+        size: usize,
+        #[arg(long, default_value_t = 10_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 31)]
+        radius: u32,
+    },
 }
 
 #[derive(Args, Debug)]

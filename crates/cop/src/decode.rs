@@ -50,7 +50,7 @@ pub fn rgb(bytes: &[u8]) -> Result<Rgb, CopError> {
     limits.max_alloc = Some(MAX_PIXELS * 8 * 2);
     reader.limits(limits);
     let image = reader.decode().map_err(|err| CopError::Image(format!("cannot decode the image: {err}")))?;
-    let rgb = image.to_rgb8();
+    let rgb = image.into_rgb8();
     Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
 }
 

@@ -54,11 +54,12 @@ pub struct Index {
 impl Index {
     /// Indexes `hashes` (their positions are their ids). The chunk width
     /// follows the collection's size: about log₂ n bits, so a probe finds
-    /// about one random hash, between 8 and 24 bits.
+    /// about one random hash, between 8 and 22 bits (wider chunks' offset
+    /// tables would outweigh the hashes).
     pub fn build(hashes: Vec<Hash256>) -> Index {
         let n = hashes.len().max(2);
         let bits = (usize::BITS - (n - 1).leading_zeros()) as usize;
-        Index::with_chunk_bits(hashes, bits.clamp(8, 24))
+        Index::with_chunk_bits(hashes, bits.clamp(8, 22))
     }
 
     /// Indexes with chunks of about `chunk_bits` bits (8 to 24).
@@ -105,7 +106,6 @@ impl Index {
 
     /// Every hash within `radius` of `query`, nearest first (ties by id).
     pub fn search(&self, query: &Hash256, radius: u32) -> Vec<Match> {
-        let mut seen = std::collections::HashSet::new();
         let mut found = Vec::new();
         let radius_usize = radius as usize;
         let m = self.chunks.len();
@@ -118,17 +118,24 @@ impl Index {
             for_each_within(value, chunk.bits, chunk_radius.min(chunk.bits), &mut |probe| {
                 let (from, to) = (chunk.offsets[probe] as usize, chunk.offsets[probe + 1] as usize);
                 for &id in &chunk.ids[from..to] {
-                    if seen.insert(id) {
-                        let distance = self.hashes[id as usize].distance(query);
-                        if distance <= radius {
-                            found.push(Match { distance, id });
-                        }
+                    let distance = self.hashes[id as usize].distance(query);
+                    if distance <= radius {
+                        found.push(Match { distance, id });
                     }
                 }
             });
         }
+        // A near hash can agree on several chunks: keep it once. (Cheaper
+        // than remembering what was seen, since true matches are few.)
         found.sort_unstable();
+        found.dedup();
         found
+    }
+
+    /// Bytes the index holds: hashes, offsets and ids.
+    pub fn memory_bytes(&self) -> usize {
+        let tables: usize = self.chunks.iter().map(|c| c.offsets.len() * 4 + c.ids.len() * 4).sum();
+        self.hashes.len() * std::mem::size_of::<Hash256>() + tables
     }
 
     /// The same answer by scanning every hash, for tests and benchmarks.

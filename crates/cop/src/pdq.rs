@@ -79,14 +79,6 @@ const LUMA_B: f32 = 0.114;
 const SIDE: usize = 64;
 const DCT_SIDE: usize = 16;
 
-/// Luma of an RGB image, row-major, as `f32` in 0..=255.
-pub fn luma(rgb: &[u8], width: usize, height: usize) -> Vec<f32> {
-    rgb.chunks_exact(3)
-        .take(width * height)
-        .map(|p| LUMA_R * f32::from(p[0]) + LUMA_G * f32::from(p[1]) + LUMA_B * f32::from(p[2]))
-        .collect()
-}
-
 /// The box filter's full window for shrinking `old` samples to `new`:
 /// ceil(old / (2 new)).
 fn window(old: usize, new: usize) -> usize {
@@ -135,7 +127,51 @@ fn box_1d(input: &[f32], output: &mut [f32], start: usize, len: usize, stride: u
     }
 }
 
-/// Two passes of the box filter along rows then columns, in place.
+/// The box filter down every column at once: the same steps as [`box_1d`]
+/// applied to whole rows, so memory is read row by row (a column walk would
+/// miss the cache on every sample) and each column sees exactly the
+/// additions and divisions it would see alone.
+fn box_columns(input: &[f32], output: &mut [f32], width: usize, height: usize, full: usize) {
+    let half = (full + 2) / 2;
+    let row = |index: usize| index * width..(index + 1) * width;
+    let mut sum = vec![0.0f32; width];
+    let mut count = 0usize;
+    let (mut right, mut left, mut out) = (0usize, 0usize, 0usize);
+    for _ in 0..half - 1 {
+        sum.iter_mut().zip(&input[row(right)]).for_each(|(s, v)| *s += v);
+        count += 1;
+        right += 1;
+    }
+    for _ in 0..full + 1 - half {
+        sum.iter_mut().zip(&input[row(right)]).for_each(|(s, v)| *s += v);
+        count += 1;
+        right += 1;
+        let n = count as f32;
+        output[row(out)].iter_mut().zip(&sum).for_each(|(o, s)| *o = s / n);
+        out += 1;
+    }
+    for _ in 0..height - full {
+        sum.iter_mut().zip(&input[row(right)]).for_each(|(s, v)| *s += v);
+        sum.iter_mut().zip(&input[row(left)]).for_each(|(s, v)| *s -= v);
+        right += 1;
+        left += 1;
+        let n = count as f32;
+        output[row(out)].iter_mut().zip(&sum).for_each(|(o, s)| *o = s / n);
+        out += 1;
+    }
+    for _ in 0..half - 1 {
+        sum.iter_mut().zip(&input[row(left)]).for_each(|(s, v)| *s -= v);
+        count -= 1;
+        left += 1;
+        let n = count as f32;
+        output[row(out)].iter_mut().zip(&sum).for_each(|(o, s)| *o = s / n);
+        out += 1;
+    }
+}
+
+/// Two passes of the box filter along rows then columns, in place: the
+/// plain form of what [`downsample`] computes, kept to test it against.
+#[cfg(test)]
 fn jarosz(buffer: &mut [f32], width: usize, height: usize) {
     let along_rows = window(width, SIDE);
     let along_cols = window(height, SIDE);
@@ -144,13 +180,12 @@ fn jarosz(buffer: &mut [f32], width: usize, height: usize) {
         for row in 0..height {
             box_1d(buffer, &mut temp, row * width, width, 1, along_rows);
         }
-        for col in 0..width {
-            box_1d(&temp, buffer, col, height, width, along_cols);
-        }
+        box_columns(&temp, buffer, width, height, along_cols);
     }
 }
 
 /// Samples the centre of each of the 64 × 64 cells.
+#[cfg(test)]
 fn decimate(buffer: &[f32], width: usize, height: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; SIDE * SIDE];
     for i in 0..SIDE {
@@ -161,6 +196,134 @@ fn decimate(buffer: &[f32], width: usize, height: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// Where decimation samples a side of `len`: the centre of each of 64 cells.
+fn sample_positions(len: usize) -> [usize; SIDE] {
+    std::array::from_fn(|i| ((((i as f32 + 0.5) * len as f32) / SIDE as f32) as usize).min(len - 1))
+}
+
+/// The box filter over one contiguous row, keeping only the outputs at
+/// `wanted` (ascending positions, repeats allowed): the same running sum as
+/// [`box_1d`], with the divisions nobody reads left out.
+fn box_row_sampled(input: &[f32], full: usize, wanted: &[usize; SIDE], out: &mut [f32]) {
+    let len = input.len();
+    let half = (full + 2) / 2;
+    let (mut sum, mut count) = (0.0f32, 0usize);
+    let (mut right, mut left) = (0usize, 0usize);
+    let mut next = 0usize;
+    let mut emit = |position: usize, value: f32, next: &mut usize| {
+        while *next < SIDE && wanted[*next] == position {
+            out[*next] = value;
+            *next += 1;
+        }
+    };
+    for _ in 0..half - 1 {
+        sum += input[right];
+        count += 1;
+        right += 1;
+    }
+    let mut position = 0usize;
+    for _ in 0..full + 1 - half {
+        sum += input[right];
+        count += 1;
+        right += 1;
+        if next < SIDE && wanted[next] == position {
+            emit(position, sum / count as f32, &mut next);
+        }
+        position += 1;
+    }
+    for _ in 0..len - full {
+        sum += input[right];
+        sum -= input[left];
+        right += 1;
+        left += 1;
+        if next < SIDE && wanted[next] == position {
+            emit(position, sum / count as f32, &mut next);
+        }
+        position += 1;
+    }
+    for _ in 0..half - 1 {
+        sum -= input[left];
+        count -= 1;
+        left += 1;
+        if next < SIDE && wanted[next] == position {
+            emit(position, sum / count as f32, &mut next);
+        }
+        position += 1;
+    }
+}
+
+/// The box filter down the 64 columns of `input` (`height` rows of 64),
+/// keeping only the rows at `wanted`.
+fn box_columns_sampled(input: &[f32], height: usize, full: usize, wanted: &[usize; SIDE]) -> Vec<f32> {
+    let mut out = vec![0.0f32; SIDE * SIDE];
+    let half = (full + 2) / 2;
+    let row = |index: usize| index * SIDE..(index + 1) * SIDE;
+    let mut sum = [0.0f32; SIDE];
+    let mut count = 0usize;
+    let (mut right, mut left, mut position, mut next) = (0usize, 0usize, 0usize, 0usize);
+    let mut emit = |position: usize, sum: &[f32; SIDE], count: usize, next: &mut usize| {
+        let n = count as f32;
+        while *next < SIDE && wanted[*next] == position {
+            out[*next * SIDE..(*next + 1) * SIDE].iter_mut().zip(sum).for_each(|(o, s)| *o = s / n);
+            *next += 1;
+        }
+    };
+    for _ in 0..half - 1 {
+        sum.iter_mut().zip(&input[row(right)]).for_each(|(s, v)| *s += v);
+        count += 1;
+        right += 1;
+    }
+    for _ in 0..full + 1 - half {
+        sum.iter_mut().zip(&input[row(right)]).for_each(|(s, v)| *s += v);
+        count += 1;
+        right += 1;
+        emit(position, &sum, count, &mut next);
+        position += 1;
+    }
+    for _ in 0..height - full {
+        sum.iter_mut().zip(&input[row(right)]).for_each(|(s, v)| *s += v);
+        sum.iter_mut().zip(&input[row(left)]).for_each(|(s, v)| *s -= v);
+        right += 1;
+        left += 1;
+        emit(position, &sum, count, &mut next);
+        position += 1;
+    }
+    for _ in 0..half - 1 {
+        sum.iter_mut().zip(&input[row(left)]).for_each(|(s, v)| *s -= v);
+        count -= 1;
+        left += 1;
+        emit(position, &sum, count, &mut next);
+        position += 1;
+    }
+    out
+}
+
+/// Jarosz filtering and decimation to 64 × 64, computing only what the
+/// decimation reads: the second pass along rows keeps the 64 sampled
+/// columns, and the second pass down columns the 64 sampled rows. Every
+/// value kept is computed exactly as [`jarosz`] then [`decimate`] would.
+/// `row_source` writes row `r`'s luma into the slice it is given, so the
+/// luma of a whole image never needs to exist at once.
+fn downsample(width: usize, height: usize, row_source: &mut dyn FnMut(usize, &mut [f32])) -> Vec<f32> {
+    let along_rows = window(width, SIDE);
+    let along_cols = window(height, SIDE);
+    let mut line = vec![0.0f32; width];
+    let mut buffer = vec![0.0f32; width * height];
+    for row in 0..height {
+        row_source(row, &mut line);
+        box_1d(&line, &mut buffer[row * width..(row + 1) * width], 0, width, 1, along_rows);
+    }
+    let mut filtered = vec![0.0f32; width * height];
+    box_columns(&buffer, &mut filtered, width, height, along_cols);
+    drop(buffer);
+    let columns = sample_positions(width);
+    let mut narrow = vec![0.0f32; height * SIDE];
+    for row in 0..height {
+        box_row_sampled(&filtered[row * width..(row + 1) * width], along_rows, &columns, &mut narrow[row * SIDE..(row + 1) * SIDE]);
+    }
+    box_columns_sampled(&narrow, height, along_cols, &sample_positions(height))
 }
 
 /// The quality metric of the 64 × 64 image.
@@ -237,28 +400,42 @@ fn threshold(block: &[f32; DCT_SIDE * DCT_SIDE]) -> Hash256 {
     hash
 }
 
-/// The DCT block and quality of an image's luma.
-fn block_of(luma: &[f32], width: usize, height: usize) -> Result<([f32; DCT_SIDE * DCT_SIDE], u32), CopError> {
-    if width == 0 || height == 0 || luma.len() < width * height {
+/// The DCT block and quality from a 64 × 64 image.
+fn block_of_small(small: &[f32]) -> ([f32; DCT_SIDE * DCT_SIDE], u32) {
+    (dct(small), quality(small))
+}
+
+fn check_size(pixels: usize, width: usize, height: usize, per_pixel: usize) -> Result<(), CopError> {
+    if width == 0 || height == 0 {
         return Err(CopError::Image("the image has no pixels".into()));
     }
-    let mut buffer = luma[..width * height].to_vec();
-    jarosz(&mut buffer, width, height);
-    let small = decimate(&buffer, width, height);
-    Ok((dct(&small), quality(&small)))
+    if pixels < width * height * per_pixel {
+        return Err(CopError::Image("fewer pixels than the dimensions say".into()));
+    }
+    Ok(())
+}
+
+/// The 64 × 64 image of row-major RGB bytes, luma computed row by row.
+fn small_of_rgb(rgb: &[u8], width: usize, height: usize) -> Result<Vec<f32>, CopError> {
+    check_size(rgb.len(), width, height, 3)?;
+    Ok(downsample(width, height, &mut |row, line| {
+        for (out, p) in line.iter_mut().zip(rgb[row * width * 3..(row + 1) * width * 3].chunks_exact(3)) {
+            *out = LUMA_R * f32::from(p[0]) + LUMA_G * f32::from(p[1]) + LUMA_B * f32::from(p[2]);
+        }
+    }))
 }
 
 /// The PDQ hash of an image given as row-major RGB bytes.
 pub fn hash_rgb(rgb: &[u8], width: usize, height: usize) -> Result<PdqHash, CopError> {
-    if rgb.len() < width * height * 3 {
-        return Err(CopError::Image("fewer pixels than the dimensions say".into()));
-    }
-    hash_luma(&luma(rgb, width, height), width, height)
+    let (block, quality) = block_of_small(&small_of_rgb(rgb, width, height)?);
+    Ok(PdqHash { hash: threshold(&block), quality })
 }
 
 /// The PDQ hash of an image given as row-major luma.
 pub fn hash_luma(luma: &[f32], width: usize, height: usize) -> Result<PdqHash, CopError> {
-    let (block, quality) = block_of(luma, width, height)?;
+    check_size(luma.len(), width, height, 1)?;
+    let small = downsample(width, height, &mut |row, line| line.copy_from_slice(&luma[row * width..(row + 1) * width]));
+    let (block, quality) = block_of_small(&small);
     Ok(PdqHash { hash: threshold(&block), quality })
 }
 
@@ -266,10 +443,7 @@ pub fn hash_luma(luma: &[f32], width: usize, height: usize) -> Result<PdqHash, C
 /// reference's order: original, rotated 90°, 180° and 270°, flipped about
 /// the x axis and about the y axis, and flipped about each diagonal.
 pub fn dihedral_rgb(rgb: &[u8], width: usize, height: usize) -> Result<([Hash256; 8], u32), CopError> {
-    if rgb.len() < width * height * 3 {
-        return Err(CopError::Image("fewer pixels than the dimensions say".into()));
-    }
-    let (block, quality) = block_of(&luma(rgb, width, height), width, height)?;
+    let (block, quality) = block_of_small(&small_of_rgb(rgb, width, height)?);
     Ok((dihedral(&block), quality))
 }
 
@@ -330,6 +504,32 @@ mod tests {
         assert_eq!(output, vec![1.5, 2.0, 3.0, 4.0, 5.0, 5.5]);
         box_1d(&input, &mut output, 0, 6, 1, 1);
         assert_eq!(output, input, "a window of one changes nothing");
+    }
+
+    #[test]
+    fn filtering_all_columns_at_once_equals_filtering_each() {
+        let (width, height) = (7, 23);
+        let input: Vec<f32> = (0..width * height).map(|v| ((v * 37) % 101) as f32 * 0.37).collect();
+        for full in [1, 2, 3, 6, 23] {
+            let mut together = vec![0.0f32; input.len()];
+            box_columns(&input, &mut together, width, height, full);
+            let mut alone = vec![0.0f32; input.len()];
+            for col in 0..width {
+                box_1d(&input, &mut alone, col, height, width, full);
+            }
+            assert_eq!(together, alone, "window {full}: bit for bit");
+        }
+    }
+
+    #[test]
+    fn the_sampled_downsampling_equals_filtering_everything() {
+        for (width, height) in [(64, 64), (1, 1), (3, 200), (200, 3), (63, 65), (130, 97), (640, 480)] {
+            let luma: Vec<f32> = (0..width * height).map(|v| ((v * 7919 + 13) % 256) as f32).collect();
+            let mut everything = luma.clone();
+            jarosz(&mut everything, width, height);
+            let sampled = downsample(width, height, &mut |row, line| line.copy_from_slice(&luma[row * width..(row + 1) * width]));
+            assert_eq!(sampled, decimate(&everything, width, height), "{width} × {height}");
+        }
     }
 
     #[test]
