@@ -3,8 +3,8 @@
 use crate::config::{Config, ConfigError, LogFormat, RawConfig};
 use crate::error::CliError;
 use crate::{
-    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs, UserCommand,
-    demo,
+    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CopCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs,
+    UserCommand, demo,
 };
 use rampart_auth::service::{Actor, NewUserRequest};
 use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
@@ -127,6 +127,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Bench(BenchCommand::Pdq { images, repeat, decode_only }) => crate::bench::pdq_throughput(&images, repeat, decode_only),
         Command::Bench(BenchCommand::Index { size, queries, radius }) => crate::bench::index(size, queries, radius),
+        Command::Cop(CopCommand::Match { list, hashes, radius, images }) => {
+            crate::cop::match_command(&list, &images, hashes.as_deref(), radius)
+        }
         Command::Openapi => {
             print_json(&rampart_web::api::openapi_document());
             Ok(())

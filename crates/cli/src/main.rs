@@ -7,6 +7,7 @@
 mod bench;
 mod commands;
 mod config;
+mod cop;
 mod demo;
 mod error;
 
@@ -61,6 +62,28 @@ pub enum Command {
     /// Rampart's side of the benchmarks in `benchmarks/`.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Child online protection.
+    #[command(subcommand)]
+    Cop(CopCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CopCommand {
+    /// Match images (PDQ, all eight rotations and flips; MD5; SHA-256) and
+    /// PDQ hashes against a hash list; prints the matches as CSV.
+    Match {
+        /// The hash list: CSV (hash,type,tags) or JSON (.json).
+        #[arg(long)]
+        list: PathBuf,
+        /// A file of PDQ hashes (one per line, 64 hex digits first) to look up too.
+        #[arg(long)]
+        hashes: Option<PathBuf>,
+        /// Largest Hamming distance for a PDQ match.
+        #[arg(long, default_value_t = 31)]
+        radius: u32,
+        /// Image files.
+        images: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

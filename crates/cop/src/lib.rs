@@ -5,6 +5,8 @@
 //!   quality score, the eight dihedral variants);
 //! - [`decode`]: image decoding with limits, for images given only to be
 //!   hashed and then dropped;
+//! - [`hashlist`]: hash lists (PDQ, MD5, SHA-256) in the CSV and JSON
+//!   shapes hash-sharing programmes use;
 //! - [`index`]: an exact Hamming-radius index over 256-bit hashes
 //!   (multi-index hashing).
 //!
@@ -13,7 +15,9 @@
 
 pub mod decode;
 mod error;
+pub mod hashlist;
 pub mod index;
+pub mod matcher;
 pub mod pdq;
 
 pub use error::CopError;

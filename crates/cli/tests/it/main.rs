@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod cirt;
 mod config;
+mod cop;
 mod serve;
 mod support;
 mod usage;
