@@ -2,4 +2,5 @@
 
 #![allow(clippy::expect_used)]
 
+pub mod postgres;
 pub mod smtp;

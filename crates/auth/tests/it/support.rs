@@ -196,23 +196,6 @@ pub fn second_factor_required(outcome: Result<LoginOutcome, AuthError>) -> Strin
     }
 }
 
-/// A fresh PostgreSQL schema on the server named by the environment, with a
-/// URL whose connections use it.
-async fn fresh_postgres(base: &str) -> (String, String) {
-    use sqlx::Connection;
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(base).await.expect("connect to RAMPART_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.expect("create schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    (format!("{base}{separator}options=-c%20search_path%3D{schema}"), schema)
-}
-
-async fn drop_schema(base: &str, schema: &str) {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(base).await.expect("connect to RAMPART_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.expect("drop schema");
-}
-
 async fn run<F, Fut>(store: Store, body: &F)
 where
     F: Fn(Env) -> Fut,
@@ -240,12 +223,11 @@ where
     run(sqlite.clone(), &body).await;
     sqlite.close().await;
 
-    if let Ok(base) = std::env::var("RAMPART_TEST_POSTGRES_URL") {
-        let (url, schema) = fresh_postgres(&base).await;
-        let pg = Store::open(&Location::Postgres(url), OpenMode::ExistingOnly).await.expect("open postgres");
+    if let Some(base) = rampart_testkit::postgres::server() {
+        let schema = rampart_testkit::postgres::PgSchema::create(&base).await;
+        let pg = Store::open(&Location::Postgres(schema.url.clone()), OpenMode::ExistingOnly).await.expect("open postgres");
         pg.migrate().await.expect("migrate postgres");
         run(pg.clone(), &body).await;
         pg.close().await;
-        drop_schema(&base, &schema).await;
     }
 }

@@ -253,47 +253,6 @@ pub fn assert_not_found<T: Debug>(result: Result<T, DeskError>, entity: &str) {
     }
 }
 
-/// A fresh PostgreSQL schema on the server named by the environment, with a
-/// URL whose connections use it.
-async fn fresh_postgres(base: &str) -> (String, String) {
-    use sqlx::Connection;
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(base).await.expect("connect to RAMPART_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.expect("create schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    (format!("{base}{separator}options=-c%20search_path%3D{schema}"), schema)
-}
-
-async fn drop_schema(base: &str, schema: &str) {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(base).await.expect("connect to RAMPART_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.expect("drop schema");
-}
-
-/// Drops the schema even when the test body panics.
-struct SchemaGuard {
-    base: String,
-    schema: String,
-}
-
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let (base, schema) = (self.base.clone(), self.schema.clone());
-            // The test's runtime is unwinding; drop the schema from a thread
-            // with its own runtime.
-            let _ = std::thread::spawn(move || {
-                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    runtime.block_on(async {
-                        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drop_schema(&base, &schema)).await;
-                    });
-                }
-            })
-            .join();
-        }
-    }
-}
-
 async fn run<F, Fut>(store: Store, body: &F)
 where
     F: Fn(Env) -> Fut,
@@ -322,14 +281,12 @@ where
     run(sqlite.clone(), &body).await;
     sqlite.close().await;
 
-    if let Ok(base) = std::env::var("RAMPART_TEST_POSTGRES_URL") {
-        let (url, schema) = fresh_postgres(&base).await;
-        let guard = SchemaGuard { base: base.clone(), schema: schema.clone() };
-        let pg = Store::open(&Location::Postgres(url), OpenMode::ExistingOnly).await.expect("open postgres");
+    if let Some(base) = rampart_testkit::postgres::server() {
+        // Dropped at the end of this block, or while unwinding from a failure.
+        let schema = rampart_testkit::postgres::PgSchema::create(&base).await;
+        let pg = Store::open(&Location::Postgres(schema.url.clone()), OpenMode::ExistingOnly).await.expect("open postgres");
         pg.migrate().await.expect("migrate postgres");
         run(pg.clone(), &body).await;
         pg.close().await;
-        drop(guard);
-        drop_schema(&base, &schema).await;
     }
 }

@@ -9,6 +9,7 @@ use rampart_auth::service::{Actor, NewUserRequest};
 use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
 use rampart_core::{Clock, Role, SystemClock};
 use rampart_store::{Location, NewOrg, OpenMode, Store};
+use rampart_testkit::postgres::PgSchema;
 use rampart_web::{AppState, WebConfig};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -26,27 +27,9 @@ pub struct World {
     pub analyst_id: String,
     pub roleless_id: String,
     pub brazil_analyst_id: String,
-    /// (server URL, schema) of a PostgreSQL schema to drop afterwards.
-    pg_schema: Option<(String, String)>,
+    /// The PostgreSQL schema of this world, dropped with it.
+    _pg_schema: Option<rampart_testkit::postgres::PgSchema>,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for World {
-    /// Drops the test's PostgreSQL schema so runs leave nothing behind. Drop
-    /// cannot await, so a short-lived thread with its own runtime does it.
-    fn drop(&mut self) {
-        let Some((base, schema)) = self.pg_schema.take() else { return };
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            runtime.block_on(async move {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut admin).await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 fn org(name: &str, kind: &str, country: Option<&str>) -> NewOrg {
@@ -64,26 +47,16 @@ fn org(name: &str, kind: &str, country: Option<&str>) -> NewOrg {
 
 /// Opens SQLite, or PostgreSQL in a fresh schema when
 /// `RAMPART_TEST_POSTGRES_URL` is set and `postgres` is true.
-async fn open(dir: &tempfile::TempDir, postgres: bool) -> (Store, Option<(String, String)>) {
-    if postgres && let Ok(base) = std::env::var("RAMPART_TEST_POSTGRES_URL") {
-        use sqlx::Connection;
-        let schema = format!("w_{}", uuid_like());
-        let mut admin = sqlx::PgConnection::connect(&base).await.expect("connect postgres");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.expect("schema");
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-        let store = Store::open(&Location::Postgres(url), OpenMode::ExistingOnly).await.expect("open postgres");
+async fn open(dir: &tempfile::TempDir, postgres: bool) -> (Store, Option<PgSchema>) {
+    if postgres && let Some(base) = rampart_testkit::postgres::server() {
+        let schema = PgSchema::create(&base).await;
+        let store = Store::open(&Location::Postgres(schema.url.clone()), OpenMode::ExistingOnly).await.expect("open postgres");
         store.migrate().await.expect("migrate");
-        return (store, Some((base, schema)));
+        return (store, Some(schema));
     }
     let store = Store::open(&Location::Sqlite(dir.path().join("web.db")), OpenMode::Create).await.expect("open sqlite");
     store.migrate().await.expect("migrate");
     (store, None)
-}
-
-fn uuid_like() -> String {
-    let bytes = rampart_auth::secret::random_bytes::<8>().expect("random");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl World {
@@ -143,7 +116,7 @@ impl World {
             analyst_id,
             roleless_id,
             brazil_analyst_id,
-            pg_schema,
+            _pg_schema: pg_schema,
             _dir: dir,
         }
     }
