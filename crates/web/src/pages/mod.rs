@@ -140,6 +140,8 @@ struct HomePage {
     welcome: Option<String>,
     roles: Vec<String>,
     stats: Vec<String>,
+    /// The newest published advisories the visitor may read: (id, tracking id, title, severity).
+    advisories: Vec<(String, String, String, String)>,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
@@ -150,7 +152,17 @@ async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response,
         return Ok(Redirect::to("/profile/two-factor").into_response());
     }
     let c = Ctx::new(&state, &viewer, "platform.home.title", "home");
-    let mut page = HomePage { welcome: None, roles: Vec::new(), stats: Vec::new(), c };
+    let principal = viewer.principal.as_ref().filter(|p| !p.must_set_up_mfa);
+    let advisories = state
+        .desk()
+        .advisories(principal)
+        .await?
+        .into_iter()
+        .filter(|(row, _)| row.released_version.is_some())
+        .take(5)
+        .map(|(row, digest)| (row.id, row.tracking_id, row.title, digest.severity.unwrap_or_default()))
+        .collect();
+    let mut page = HomePage { welcome: None, roles: Vec::new(), stats: Vec::new(), advisories, c };
     if let Some(principal) = &viewer.principal {
         page.welcome = Some(page.c.t.fill("platform.home.welcome", &[("name", &principal.display_name)]));
         page.roles = principal.grants.iter().map(|g| describe_grant(&page.c.t, g)).collect();

@@ -606,7 +606,10 @@ async fn an_advisory_is_written_published_and_served_in_the_provider_layout_in_c
     snap(&client, "advisory").await;
     click(&client, "#sign-out").await;
 
-    // Anyone reads it: the page, and the provider layout a CSAF tool walks.
+    // Anyone reads it: on the home page, its own page, and the provider
+    // layout a CSAF tool walks.
+    client.goto(&format!("{base}/")).await.expect("home");
+    assert!(text_of(&client, "#latest-advisories").await.contains("Remote code execution in Example Router"));
     client.goto(&advisory_url).await.expect("public page");
     assert!(text_of(&client, "#advisory-title").await.contains("Example Router"));
     let (status, metadata) = http_get(port, "/.well-known/csaf/provider-metadata.json", "").await;
