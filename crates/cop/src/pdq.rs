@@ -127,10 +127,12 @@ fn box_1d(input: &[f32], output: &mut [f32], start: usize, len: usize, stride: u
     }
 }
 
-/// The box filter down every column at once: the same steps as [`box_1d`]
+/// The box filter down every column at once (the plain form of the
+/// streaming column pass in [`downsample`], kept to test against): the same steps as [`box_1d`]
 /// applied to whole rows, so memory is read row by row (a column walk would
 /// miss the cache on every sample) and each column sees exactly the
 /// additions and divisions it would see alone.
+#[cfg(test)]
 fn box_columns(input: &[f32], output: &mut [f32], width: usize, height: usize, full: usize) {
     let half = (full + 2) / 2;
     let row = |index: usize| index * width..(index + 1) * width;
@@ -301,29 +303,72 @@ fn box_columns_sampled(input: &[f32], height: usize, full: usize, wanted: &[usiz
 }
 
 /// Jarosz filtering and decimation to 64 × 64, computing only what the
-/// decimation reads: the second pass along rows keeps the 64 sampled
-/// columns, and the second pass down columns the 64 sampled rows. Every
-/// value kept is computed exactly as [`jarosz`] then [`decimate`] would.
-/// `row_source` writes row `r`'s luma into the slice it is given, so the
-/// luma of a whole image never needs to exist at once.
+/// decimation reads, in one streaming pass:
+///
+/// - the first pass along rows fills a ring of `window + 1` rows, just what
+///   the first pass down columns needs at any moment, so the working set
+///   stays in cache instead of streaming whole-image buffers;
+/// - each row the column pass emits goes straight through the second pass
+///   along rows, which keeps only the 64 sampled columns;
+/// - the second pass down columns keeps only the 64 sampled rows.
+///
+/// Every value kept is computed by the same additions, subtractions and
+/// divisions, in the same order, as [`jarosz`] then [`decimate`] (tested).
+/// `row_source` writes row `r`'s luma into the slice it is given.
 fn downsample(width: usize, height: usize, row_source: &mut dyn FnMut(usize, &mut [f32])) -> Vec<f32> {
     let along_rows = window(width, SIDE);
-    let along_cols = window(height, SIDE);
-    let mut line = vec![0.0f32; width];
-    let mut buffer = vec![0.0f32; width * height];
-    for row in 0..height {
-        row_source(row, &mut line);
-        box_1d(&line, &mut buffer[row * width..(row + 1) * width], 0, width, 1, along_rows);
-    }
-    let mut filtered = vec![0.0f32; width * height];
-    box_columns(&buffer, &mut filtered, width, height, along_cols);
-    drop(buffer);
+    let full = window(height, SIDE);
+    let half = (full + 2) / 2;
     let columns = sample_positions(width);
+    let capacity = full + 1;
+    let mut ring = vec![0.0f32; capacity * width];
+    let mut line = vec![0.0f32; width];
+    let mut produce = |row: usize, ring: &mut [f32]| {
+        row_source(row, &mut line);
+        let slot = (row % capacity) * width;
+        box_1d(&line, &mut ring[slot..slot + width], 0, width, 1, along_rows);
+    };
     let mut narrow = vec![0.0f32; height * SIDE];
-    for row in 0..height {
-        box_row_sampled(&filtered[row * width..(row + 1) * width], along_rows, &columns, &mut narrow[row * SIDE..(row + 1) * SIDE]);
+    let mut filtered = vec![0.0f32; width];
+    let mut sum = vec![0.0f32; width];
+    let (mut count, mut right, mut left, mut out) = (0usize, 0usize, 0usize, 0usize);
+    let slot = |row: usize| (row % capacity) * width..(row % capacity + 1) * width;
+    let emit = |sum: &[f32], count: usize, out: usize, filtered: &mut [f32], narrow: &mut [f32]| {
+        let n = count as f32;
+        filtered.iter_mut().zip(sum).for_each(|(f, s)| *f = s / n);
+        box_row_sampled(filtered, along_rows, &columns, &mut narrow[out * SIDE..(out + 1) * SIDE]);
+    };
+    for _ in 0..half - 1 {
+        produce(right, &mut ring);
+        sum.iter_mut().zip(&ring[slot(right)]).for_each(|(s, v)| *s += v);
+        count += 1;
+        right += 1;
     }
-    box_columns_sampled(&narrow, height, along_cols, &sample_positions(height))
+    for _ in 0..full + 1 - half {
+        produce(right, &mut ring);
+        sum.iter_mut().zip(&ring[slot(right)]).for_each(|(s, v)| *s += v);
+        count += 1;
+        right += 1;
+        emit(&sum, count, out, &mut filtered, &mut narrow);
+        out += 1;
+    }
+    for _ in 0..height - full {
+        produce(right, &mut ring);
+        sum.iter_mut().zip(&ring[slot(right)]).for_each(|(s, v)| *s += v);
+        sum.iter_mut().zip(&ring[slot(left)]).for_each(|(s, v)| *s -= v);
+        right += 1;
+        left += 1;
+        emit(&sum, count, out, &mut filtered, &mut narrow);
+        out += 1;
+    }
+    for _ in 0..half - 1 {
+        sum.iter_mut().zip(&ring[slot(left)]).for_each(|(s, v)| *s -= v);
+        count -= 1;
+        left += 1;
+        emit(&sum, count, out, &mut filtered, &mut narrow);
+        out += 1;
+    }
+    box_columns_sampled(&narrow, height, full, &sample_positions(height))
 }
 
 /// The quality metric of the 64 × 64 image.
