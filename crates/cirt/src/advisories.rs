@@ -163,6 +163,17 @@ impl Desk {
             }
             .into());
         }
+        // Tracking ids that differ only in case or punctuation share a file
+        // name in the provider layout (CSAF 5.1); one would hide the other.
+        let file = advisory::file_name(&tracking_id);
+        let same_org = self.store().advisory_list(Some(std::slice::from_ref(&org.id)), false, i64::MAX).await?;
+        if let Some(other) = same_org.iter().find(|row| advisory::file_name(&row.tracking_id) == file) {
+            return Err(StoreError::Conflict {
+                field: "tracking_id",
+                message: format!("{tracking_id} would be published as {file}, the file of {}", other.tracking_id),
+            }
+            .into());
+        }
         self.insert_advisory(actor, &org, &tracking_id, tlp, &document, "cirt.advisory.import").await
     }
 

@@ -217,14 +217,26 @@ async fn list(State(state): State<AppState>, caller: ApiCaller) -> ApiResult {
 
 #[derive(Deserialize)]
 struct CreateBody {
-    #[serde(flatten)]
-    general: General,
+    // The fields of `General`, listed rather than flattened so that an error
+    // names the field at fault (serde loses the path through `flatten`).
+    title: String,
+    tlp: Tlp,
+    summary: String,
+    #[serde(default = "english")]
+    lang: String,
+    #[serde(default)]
+    references: Vec<advisory::Reference>,
     org_id: Option<String>,
+}
+
+fn english() -> String {
+    "en".into()
 }
 
 async fn create(State(state): State<AppState>, caller: ApiCaller, body: axum::body::Bytes) -> ApiResult {
     let body: CreateBody = parse_body(&body)?;
-    let row = state.desk().create_advisory(&caller.actor(), body.org_id.as_deref(), &body.general).await?;
+    let general = General { title: body.title, tlp: body.tlp, summary: body.summary, lang: body.lang, references: body.references };
+    let row = state.desk().create_advisory(&caller.actor(), body.org_id.as_deref(), &general).await?;
     Ok((StatusCode::CREATED, Json(row_summary(&row))).into_response())
 }
 

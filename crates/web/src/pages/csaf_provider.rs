@@ -35,15 +35,17 @@ pub fn routes() -> Router<AppState> {
         .route("/csaf/{org}/{folder}/{year}/{file}", get(document))
 }
 
-/// The reader: an API token if one is presented, else the session.
-async fn reader(state: &AppState, viewer: &Viewer, headers: &HeaderMap) -> Result<Option<Principal>, PageError> {
+/// The reader: an API token if one is presented, else the session. A token
+/// that is wrong or expired gets the downloader a 401 (never the HTML
+/// sign-in page), so it knows to renew its credentials.
+async fn reader(state: &AppState, viewer: &Viewer, headers: &HeaderMap) -> Result<Result<Option<Principal>, Response>, PageError> {
     if let Some(token) = bearer_token(headers) {
-        return match state.auth().token_principal(&token).await? {
+        return Ok(match state.auth().token_principal(&token).await? {
             Some(principal) => Ok(Some(principal)),
-            None => Err(PageError(WebError::Unauthenticated)),
-        };
+            None => Err(unauthenticated()),
+        });
     }
-    Ok(viewer.principal.clone().filter(|p| !p.must_set_up_mfa))
+    Ok(Ok(viewer.principal.clone().filter(|p| !p.must_set_up_mfa)))
 }
 
 fn place(state: &AppState, org: &Organisation, well_known: bool) -> Place {
@@ -91,7 +93,10 @@ async fn metadata_of(state: &AppState, org: &Organisation, reader: Option<&Princ
 }
 
 async fn well_known(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap) -> Result<Response, PageError> {
-    let reader = reader(&state, &viewer, &headers).await?;
+    let reader = match reader(&state, &viewer, &headers).await? {
+        Ok(reader) => reader,
+        Err(refused) => return Ok(refused),
+    };
     let org = state.desk().primary_provider().await?;
     metadata_of(&state, &org, reader.as_ref(), true).await
 }
@@ -102,7 +107,10 @@ async fn metadata(
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let reader = reader(&state, &viewer, &headers).await?;
+    let reader = match reader(&state, &viewer, &headers).await? {
+        Ok(reader) => reader,
+        Err(refused) => return Ok(refused),
+    };
     let org = provider(&state, &org).await?;
     metadata_of(&state, &org, reader.as_ref(), false).await
 }
@@ -136,7 +144,10 @@ async fn folder_listing(
     if !FOLDERS.contains(&folder) {
         return Err(PageError(WebError::NotFound("folder")));
     }
-    let reader = reader(state, viewer, headers).await?;
+    let reader = match reader(state, viewer, headers).await? {
+        Ok(reader) => reader,
+        Err(refused) => return Ok(Err(refused)),
+    };
     if folder != "white" && reader.is_none() {
         return Ok(Err(unauthenticated()));
     }

@@ -7,6 +7,7 @@
 // functions may do the same.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advisories;
 mod api;
 mod browser;
 mod catalogues;
