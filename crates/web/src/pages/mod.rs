@@ -142,6 +142,8 @@ struct HomePage {
     stats: Vec<String>,
     /// The newest published advisories the visitor may read: (id, tracking id, title, severity).
     advisories: Vec<(String, String, String, String)>,
+    /// The visitor works at or with a CIRT desk.
+    cirt: bool,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
@@ -162,7 +164,8 @@ async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response,
         .take(5)
         .map(|(row, digest)| (row.id, row.tracking_id, row.title, digest.severity.unwrap_or_default()))
         .collect();
-    let mut page = HomePage { welcome: None, roles: Vec::new(), stats: Vec::new(), advisories, c };
+    let cirt = principal.is_some_and(|p| p.has(Permission::IncidentRead) || p.has(Permission::ReportSubmit));
+    let mut page = HomePage { welcome: None, roles: Vec::new(), stats: Vec::new(), advisories, cirt, c };
     if let Some(principal) = &viewer.principal {
         page.welcome = Some(page.c.t.fill("platform.home.welcome", &[("name", &principal.display_name)]));
         page.roles = principal.grants.iter().map(|g| describe_grant(&page.c.t, g)).collect();

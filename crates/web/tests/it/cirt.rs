@@ -639,3 +639,15 @@ async fn the_cvss_calculator_builds_vectors_from_the_picked_metrics() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("base metric(s) missing"), "the error names what is missing");
 }
+
+#[tokio::test]
+async fn the_home_page_offers_the_cirt_desk_to_those_who_work_it() {
+    let w = World::new().await;
+    for (email, expected) in [("analyst@ke.example", true), ("nobody@ke.example", false), ("admin@example.org", false)] {
+        let session = w.sign_in(email).await;
+        let (status, response) = w.get_with_cookie("/", &session.cookie()).await;
+        assert_eq!(status, StatusCode::OK);
+        let html = body_text(response).await;
+        assert_eq!(html.contains(r#"id="module-cirt""#), expected, "{email}");
+    }
+}
