@@ -13,7 +13,7 @@
 use crate::CirtError;
 use crate::advisory::{self, Digest, General, Publisher};
 use crate::csaf::{self, Problem};
-use crate::desk::{Desk, DeskError};
+use crate::desk::{Desk, DeskError, audit_entry};
 use crate::provider::Listed;
 use rampart_auth::Principal;
 use rampart_auth::access::{Shareable, Target, can_see};
@@ -47,17 +47,7 @@ pub struct AdvisoryView {
 }
 
 fn audit(actor: &Actor<'_>, action: &str, id: &str, summary: Value) -> AuditEntry {
-    let principal = actor.principal;
-    AuditEntry {
-        actor_id: (!principal.user_id.is_empty()).then(|| principal.user_id.clone()),
-        actor_label: principal.email.clone(),
-        actor_org_id: (!principal.org_id.is_empty()).then(|| principal.org_id.clone()),
-        action: action.to_owned(),
-        entity_type: "advisory".into(),
-        entity_id: Some(id.to_owned()),
-        source_ip: actor.ip.clone(),
-        summary,
-    }
+    audit_entry(actor, action, "advisory", id, summary)
 }
 
 fn parse_document(text: &str) -> Result<Value, DeskError> {
@@ -86,16 +76,8 @@ impl Desk {
     /// The CIRT an author writes for: the one named, or their own
     /// organisation.
     async fn advisory_org(&self, principal: &Principal, org_id: Option<&str>, permission: Permission) -> Result<Organisation, DeskError> {
-        let org = self.org_of(org_id.unwrap_or(&principal.org_id)).await?;
+        let org = self.org(org_id.unwrap_or(&principal.org_id)).await?;
         if principal.allows(permission, Self::org_target(&org)) { Ok(org) } else { Err(DeskError::Forbidden) }
-    }
-
-    async fn org_of(&self, id: &str) -> Result<Organisation, DeskError> {
-        match self.store().org_get(id).await {
-            Ok(org) => Ok(org),
-            Err(StoreError::NotFound { .. }) => Err(DeskError::NotFound("organisation")),
-            Err(err) => Err(err.into()),
-        }
     }
 
     fn publisher(&self, org: &Organisation) -> Publisher {
@@ -228,7 +210,7 @@ impl Desk {
         let mut shared_with = Vec::new();
         if let Some(viewer) = viewer
             && matches!(tlp, Tlp::Amber | Tlp::AmberStrict)
-            && let Ok(viewer_org) = self.org_of(&viewer.org_id).await
+            && let Ok(viewer_org) = self.org(&viewer.org_id).await
         {
             let child = viewer_org.parent_id.as_deref() == Some(org.id.as_str());
             let national = org.kind == OrgKind::NationalCirt.as_str() && org.country.is_some() && org.country == viewer_org.country;
@@ -245,7 +227,7 @@ impl Desk {
     /// are "not found", so their existence does not leak.
     pub async fn advisory(&self, viewer: Option<&Principal>, id: &str) -> Result<AdvisoryView, DeskError> {
         let row = self.advisory_row(id).await?;
-        let org = self.org_of(&row.org_id).await?;
+        let org = self.org(&row.org_id).await?;
         let target = Self::org_target(&org);
         let may_edit = viewer.is_some_and(|v| v.allows(Permission::AdvisoryWrite, target));
         let may_publish = viewer.is_some_and(|v| v.allows(Permission::AdvisoryPublish, target));
@@ -291,12 +273,33 @@ impl Desk {
     /// Advisories `viewer` may see, newest change first: all of the CIRTs
     /// they write for, and the published ones TLP lets them read.
     pub async fn advisories(&self, viewer: Option<&Principal>) -> Result<Vec<(AdvisoryRow, Digest)>, DeskError> {
-        let rows = self.store().advisory_list(None, false, 1000).await?;
+        self.listed(viewer, false, 1000, usize::MAX).await
+    }
+
+    /// The newest published advisories `viewer` may read, at most `limit`
+    /// (for the home page: it stops reading once it has them).
+    pub async fn latest_published(&self, viewer: Option<&Principal>, limit: usize) -> Result<Vec<(AdvisoryRow, Digest)>, DeskError> {
+        self.listed(viewer, true, 1000, limit).await
+    }
+
+    /// Up to `limit` of the newest `scan` advisories (published only, with
+    /// `released`) that `viewer` may see.
+    async fn listed(
+        &self,
+        viewer: Option<&Principal>,
+        released: bool,
+        scan: i64,
+        limit: usize,
+    ) -> Result<Vec<(AdvisoryRow, Digest)>, DeskError> {
+        let rows = self.store().advisory_list(None, released, scan).await?;
         let mut out = Vec::new();
         let mut orgs: std::collections::HashMap<String, Organisation> = std::collections::HashMap::new();
         for row in rows {
+            if out.len() >= limit {
+                break;
+            }
             if !orgs.contains_key(&row.org_id) {
-                let org = self.org_of(&row.org_id).await?;
+                let org = self.org(&row.org_id).await?;
                 orgs.insert(org.id.clone(), org);
             }
             let Some(org) = orgs.get(&row.org_id) else { continue };
@@ -348,7 +351,7 @@ impl Desk {
         F: FnOnce(&mut Value) -> Result<Value, CirtError>,
     {
         let row = self.advisory_row(id).await?;
-        let org = self.org_of(&row.org_id).await?;
+        let org = self.org(&row.org_id).await?;
         if !actor.principal.allows(Permission::AdvisoryWrite, Self::org_target(&org)) {
             return Err(DeskError::NotFound("advisory"));
         }
@@ -420,7 +423,7 @@ impl Desk {
     /// result is not a valid CSAF document.
     pub async fn publish_advisory(&self, actor: &Actor<'_>, id: &str, summary: &str) -> Result<ReleaseRow, DeskError> {
         let row = self.advisory_row(id).await?;
-        let org = self.org_of(&row.org_id).await?;
+        let org = self.org(&row.org_id).await?;
         let target = Self::org_target(&org);
         if !actor.principal.allows(Permission::AdvisoryWrite, target) {
             return Err(DeskError::NotFound("advisory"));
@@ -466,7 +469,7 @@ impl Desk {
     /// The organisation publishing under `key` (its id or short name), for
     /// the provider layout.
     pub async fn provider_org(&self, key: &str) -> Result<Organisation, DeskError> {
-        if let Ok(org) = self.org_of(key).await {
+        if let Ok(org) = self.org(key).await {
             return Ok(org);
         }
         let matches = self.store().org_by_short_name(key).await?;
@@ -491,7 +494,7 @@ impl Desk {
     /// first to have published here.
     pub async fn primary_provider(&self) -> Result<Organisation, DeskError> {
         let id = self.store().first_publisher().await?.ok_or(DeskError::NotFound("provider"))?;
-        self.org_of(&id).await
+        self.org(&id).await
     }
 
     /// The publisher object of a CIRT's provider metadata: as its newest

@@ -165,7 +165,7 @@ fn timeline_actor(principal: &Principal) -> (Option<&str>, &str) {
     ((!principal.user_id.is_empty()).then_some(principal.user_id.as_str()), principal.email.as_str())
 }
 
-fn audit_entry(actor: &Actor<'_>, action: &str, entity_type: &str, entity_id: &str, summary: serde_json::Value) -> AuditEntry {
+pub(crate) fn audit_entry(actor: &Actor<'_>, action: &str, entity_type: &str, entity_id: &str, summary: serde_json::Value) -> AuditEntry {
     let principal = actor.principal;
     AuditEntry {
         actor_id: (!principal.user_id.is_empty()).then(|| principal.user_id.clone()),
@@ -227,7 +227,7 @@ impl Desk {
         self.clock.now()
     }
 
-    async fn org(&self, id: &str) -> Result<Organisation, DeskError> {
+    pub(crate) async fn org(&self, id: &str) -> Result<Organisation, DeskError> {
         match self.store.org_get(id).await {
             Ok(org) => Ok(org),
             Err(StoreError::NotFound { .. }) => Err(DeskError::NotFound("organisation")),

@@ -61,19 +61,7 @@ pub fn schemas() -> Value {
 }
 
 fn route(method: &'static str, path: &'static str, operation_id: &'static str, summary: &'static str, access: &'static str) -> ApiRoute {
-    ApiRoute {
-        method,
-        path,
-        operation_id,
-        tag: "advisories",
-        summary,
-        access,
-        parameters: Vec::new(),
-        request_body: None,
-        success_status: 200,
-        response: json!({}),
-        handler: get(|| async { StatusCode::NOT_FOUND }),
-    }
+    super::route(method, path, operation_id, "advisories", summary, access)
 }
 
 pub fn routes() -> Vec<ApiRoute> {

@@ -1,6 +1,6 @@
 //! CIRT desk API: incidents, reports and the constituency registry.
 
-use super::{ApiQuery, ApiRoute, list_of, list_parameters, parse_body, path_parameter, query_parameter, schema_ref};
+use super::{ApiQuery, ApiRoute, list_of, list_parameters, parse_body, path_parameter, query_parameter, route, schema_ref};
 use crate::AppState;
 use crate::error::{ApiError, WebError};
 use crate::listing::{self, ListParams};
@@ -67,29 +67,6 @@ pub fn schemas() -> Value {
         "RegistryEntry": {"type": "object", "required": ["kind", "value"], "properties": {"kind": {"type": "string", "enum": ["network", "asn", "domain"]}, "value": {"type": "string"}}},
         "ImportResult": {"type": "object", "properties": {"added": {"type": "integer"}}},
     })
-}
-
-fn route(
-    method: &'static str,
-    path: &'static str,
-    operation_id: &'static str,
-    tag: &'static str,
-    summary: &'static str,
-    access: &'static str,
-) -> ApiRoute {
-    ApiRoute {
-        method,
-        path,
-        operation_id,
-        tag,
-        summary,
-        access,
-        parameters: Vec::new(),
-        request_body: None,
-        success_status: 200,
-        response: json!({}),
-        handler: get(|| async { StatusCode::NOT_FOUND }),
-    }
 }
 
 pub fn routes() -> Vec<ApiRoute> {

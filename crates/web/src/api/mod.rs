@@ -84,6 +84,31 @@ pub struct ApiRoute {
     pub handler: MethodRouter<AppState>,
 }
 
+/// A route's documentation with the common defaults (no parameters or
+/// body, 200, an empty response schema), for `..route(…)` in the catalogues.
+pub fn route(
+    method: &'static str,
+    path: &'static str,
+    operation_id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    access: &'static str,
+) -> ApiRoute {
+    ApiRoute {
+        method,
+        path,
+        operation_id,
+        tag,
+        summary,
+        access,
+        parameters: Vec::new(),
+        request_body: None,
+        success_status: 200,
+        response: json!({}),
+        handler: get(|| async { axum::http::StatusCode::NOT_FOUND }),
+    }
+}
+
 pub fn catalogue() -> Vec<ApiRoute> {
     let mut routes = platform::routes();
     routes.extend(cirt::routes());

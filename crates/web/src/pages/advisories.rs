@@ -2,7 +2,7 @@
 //! feed, and for a CIRT's analysts the editor (structured forms and a JSON
 //! editor) with live CSAF validation and publishing.
 
-use super::{Ctx, flash_text, render};
+use super::{Ctx, flash_text, render, render_status};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::viewer::Viewer;
@@ -180,15 +180,16 @@ async fn create(State(state): State<AppState>, viewer: Viewer, Form(form): Form<
     };
     match result {
         Ok(row) => Ok(Redirect::to(&format!("/advisories/{}?done=cirt.advisories.created", row.id)).into_response()),
-        Err(err @ (WebError::Invalid { .. } | WebError::Conflict { .. })) => {
-            let cirts = writable_cirts(&state, &viewer).await?;
-            let c = Ctx::new(&state, &viewer, "cirt.advisories.new", "advisories");
-            let mut response = render(&NewPage { c, cirts, tlps: TLPS.to_vec(), error: Some(err.public_message()), form })?;
-            *response.status_mut() = err.status();
-            Ok(response)
-        }
+        Err(err @ (WebError::Invalid { .. } | WebError::Conflict { .. })) => new_page_again(&state, &viewer, form, &err).await,
         Err(err) => Err(err.into()),
     }
+}
+
+/// The new-advisory page again, with what was typed and the error.
+async fn new_page_again(state: &AppState, viewer: &Viewer, form: GeneralForm, err: &WebError) -> Result<Response, PageError> {
+    let cirts = writable_cirts(state, viewer).await?;
+    let c = Ctx::new(state, viewer, "cirt.advisories.new", "advisories");
+    render_status(&NewPage { c, cirts, tlps: TLPS.to_vec(), error: Some(err.public_message()), form }, Some(err.status()))
 }
 
 #[derive(Deserialize)]
@@ -205,12 +206,7 @@ async fn import(State(state): State<AppState>, viewer: Viewer, Form(form): Form<
     match state.desk().import_advisory(&actor, None, &form.document, tlp).await.map_err(WebError::from) {
         Ok(row) => Ok(Redirect::to(&format!("/advisories/{}?done=cirt.advisories.imported", row.id)).into_response()),
         Err(err @ (WebError::Invalid { .. } | WebError::Conflict { .. })) => {
-            let cirts = writable_cirts(&state, &viewer).await?;
-            let c = Ctx::new(&state, &viewer, "cirt.advisories.new", "advisories");
-            let form = GeneralForm { tlp: "CLEAR".into(), ..GeneralForm::default() };
-            let mut response = render(&NewPage { c, cirts, tlps: TLPS.to_vec(), error: Some(err.public_message()), form })?;
-            *response.status_mut() = err.status();
-            Ok(response)
+            new_page_again(&state, &viewer, GeneralForm { tlp: "CLEAR".into(), ..GeneralForm::default() }, &err).await
         }
         Err(err) => Err(err.into()),
     }
@@ -403,11 +399,7 @@ async fn show(state: &AppState, viewer: &Viewer, id: &str, flash: Option<String>
     let mut c = Ctx::new(state, viewer, "cirt.advisories.title", "advisories").with_flash(flash);
     c.title = format!("{} · {}", view.digest.tracking_id, view.digest.title);
     let status = error.as_ref().map(WebError::status);
-    let mut response = render(&page_of(c, view, error.map(|e| e.public_message())))?;
-    if let Some(status) = status {
-        *response.status_mut() = status;
-    }
-    Ok(response)
+    render_status(&page_of(c, view, error.map(|e| e.public_message())), status)
 }
 
 async fn page(
@@ -634,11 +626,8 @@ async fn save_json(
         Err(err @ (WebError::Invalid { .. } | WebError::Conflict { .. })) => {
             let view = state.desk().advisory(viewer.principal.as_ref(), &id).await?;
             let c = Ctx::new(&state, &viewer, "cirt.advisories.json_title", "advisories");
-            let status = err.status();
-            let mut response =
-                render(&JsonPage { c, id, tracking_id: view.digest.tracking_id, text: form.document, error: Some(err.public_message()) })?;
-            *response.status_mut() = status;
-            Ok(response)
+            let page = JsonPage { c, id, tracking_id: view.digest.tracking_id, text: form.document, error: Some(err.public_message()) };
+            render_status(&page, Some(err.status()))
         }
         Err(err) => Err(err.into()),
     }

@@ -2,7 +2,7 @@
 //! the constituency registry.
 
 use super::directory::url_encode;
-use super::{Ctx, flash_text, render};
+use super::{Ctx, flash_text, render, render_status};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::listing::{self, Format, ListParams};
@@ -367,11 +367,8 @@ async fn cvss_calculator(
             Err(message) => (None, String::new(), Some(message)),
         }
     };
-    let mut response = render(&CvssPage { c, vector, score, severity, error: error.clone(), v3, v4 })?;
-    if error.is_some() {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    let status = error.is_some().then_some(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    render_status(&CvssPage { c, vector, score, severity, error, v3, v4 }, status)
 }
 
 // ----- new incident -----------------------------------------------------------

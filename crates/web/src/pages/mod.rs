@@ -122,6 +122,16 @@ pub fn render<T: Template>(page: &T) -> Result<Response, PageError> {
     Ok(Html(html).into_response())
 }
 
+/// Renders a page with `status` instead of 200 when one is given (a form
+/// shown again with its error, say).
+pub fn render_status<T: Template>(page: &T, status: Option<axum::http::StatusCode>) -> Result<Response, PageError> {
+    let mut response = render(page)?;
+    if let Some(status) = status {
+        *response.status_mut() = status;
+    }
+    Ok(response)
+}
+
 /// Flash messages travel as a query parameter naming a catalogue key, so no
 /// server state is needed and no text can be injected.
 pub fn flash_text(t: &Tr, key: Option<&str>) -> Option<String> {
@@ -157,11 +167,9 @@ async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response,
     let principal = viewer.principal.as_ref().filter(|p| !p.must_set_up_mfa);
     let advisories = state
         .desk()
-        .advisories(principal)
+        .latest_published(principal, 5)
         .await?
         .into_iter()
-        .filter(|(row, _)| row.released_version.is_some())
-        .take(5)
         .map(|(row, digest)| (row.id, row.tracking_id, row.title, digest.severity.unwrap_or_default()))
         .collect();
     let cirt = principal.is_some_and(|p| p.has(Permission::IncidentRead) || p.has(Permission::ReportSubmit));

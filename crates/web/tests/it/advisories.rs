@@ -6,12 +6,10 @@
 //! The scenarios that touch the store run on SQLite and, when
 //! `RAMPART_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-use crate::support::{PASSWORD, World, body_json, body_text};
+use crate::support::{World, body_json, body_text};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use rampart_auth::service::{Actor, NewUserRequest};
-use rampart_auth::{Principal, Scope};
 use rampart_core::Role;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -39,36 +37,12 @@ fn sha512_hex(bytes: &[u8]) -> String {
 
 /// A new organisation (none of them a CIRT) of `country`, under `parent`.
 async fn add_org(w: &World, name: &str, country: &str, parent: Option<&str>) -> String {
-    let cli = Principal::cli("test");
-    let actor = Actor { principal: &cli, ip: None };
-    let org = rampart_store::NewOrg {
-        name: name.into(),
-        short_name: None,
-        kind: "isp".into(),
-        sector: None,
-        country: Some(country.into()),
-        parent_id: parent.map(str::to_owned),
-        website: None,
-        mfa_required: false,
-    };
-    w.state.auth().create_org(&actor, &org).await.expect("org").id
+    w.add_org(name, "isp", country, parent).await
 }
 
 /// A user of `org_id` holding `role` over it; returns an API token of theirs.
 async fn add_user(w: &World, org_id: &str, email: &str, role: Role) -> String {
-    let cli = Principal::cli("test");
-    let actor = Actor { principal: &cli, ip: None };
-    let auth = w.state.auth();
-    let request = NewUserRequest {
-        org_id: org_id.into(),
-        email: email.into(),
-        display_name: email.split('@').next().unwrap_or("x").into(),
-        password: PASSWORD.into(),
-        language: "en".into(),
-        must_change_password: false,
-    };
-    let id = auth.create_user(&actor, &request).await.expect("user");
-    auth.grant_role(&actor, &id, role, Scope::Org(org_id.into())).await.expect("grant");
+    w.add_user(org_id, email, role).await;
     w.token_for(email).await
 }
 

@@ -838,21 +838,9 @@ async fn contacts_carry_an_openpgp_key_that_is_checked() {
     assert_eq!(contacts["items"][0]["openpgp_key"], serde_json::Value::Null);
 }
 
-/// A KE-CIRT manager, made for the advisory tests.
+/// A KE-CIRT manager, made for the advisory tests; their token.
 async fn ke_manager(w: &World) -> String {
-    let cli = rampart_auth::Principal::cli("test");
-    let actor = rampart_auth::service::Actor { principal: &cli, ip: None };
-    let auth = w.state.auth();
-    let request = rampart_auth::NewUserRequest {
-        org_id: w.kenya_cirt.clone(),
-        email: "manager@ke.example".into(),
-        display_name: "manager".into(),
-        password: crate::support::PASSWORD.into(),
-        language: "en".into(),
-        must_change_password: false,
-    };
-    let id = auth.create_user(&actor, &request).await.expect("manager");
-    auth.grant_role(&actor, &id, rampart_core::Role::CirtManager, rampart_auth::Scope::Org(w.kenya_cirt.clone())).await.expect("grant");
+    w.add_user(&w.kenya_cirt, "manager@ke.example", rampart_core::Role::CirtManager).await;
     w.token_for("manager@ke.example").await
 }
 

@@ -309,21 +309,7 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
         )
         .await
         .expect("isp");
-    let isp_user = auth
-        .create_user(
-            &actor,
-            &rampart_auth::NewUserRequest {
-                org_id: isp.id.clone(),
-                email: "soc@isp.example".into(),
-                display_name: "ISP SOC".into(),
-                password: PASSWORD.into(),
-                language: "en".into(),
-                must_change_password: false,
-            },
-        )
-        .await
-        .expect("isp user");
-    auth.grant_role(&actor, &isp_user, rampart_core::Role::Constituent, rampart_auth::Scope::Org(isp.id.clone())).await.expect("grant");
+    world.add_user(&isp.id, "soc@isp.example", rampart_core::Role::Constituent).await;
     auth.add_contact(&actor, &isp.id, "incident reports", Some("SOC"), "abuse@isp.example", None).await.expect("contact");
     // Another constituent, which must see none of this.
     let bank = auth
@@ -342,39 +328,9 @@ async fn an_analyst_works_a_reported_phishing_case_to_closure_in_chromium() {
         )
         .await
         .expect("bank");
-    let bank_user = auth
-        .create_user(
-            &actor,
-            &rampart_auth::NewUserRequest {
-                org_id: bank.id.clone(),
-                email: "security@bank.example".into(),
-                display_name: "Bank security".into(),
-                password: PASSWORD.into(),
-                language: "en".into(),
-                must_change_password: false,
-            },
-        )
-        .await
-        .expect("bank user");
-    auth.grant_role(&actor, &bank_user, rampart_core::Role::Constituent, rampart_auth::Scope::Org(bank.id.clone())).await.expect("grant");
+    world.add_user(&bank.id, "security@bank.example", rampart_core::Role::Constituent).await;
     // The CIRT's manager registers the ISP's network.
-    let manager_id = auth
-        .create_user(
-            &actor,
-            &rampart_auth::NewUserRequest {
-                org_id: world.kenya_cirt.clone(),
-                email: "manager@ke.example".into(),
-                display_name: "manager".into(),
-                password: PASSWORD.into(),
-                language: "en".into(),
-                must_change_password: false,
-            },
-        )
-        .await
-        .expect("manager");
-    auth.grant_role(&actor, &manager_id, rampart_core::Role::CirtManager, rampart_auth::Scope::Org(world.kenya_cirt.clone()))
-        .await
-        .expect("grant");
+    let manager_id = world.add_user(&world.kenya_cirt, "manager@ke.example", rampart_core::Role::CirtManager).await;
     let manager_row = world.store.user_get(&manager_id).await.expect("manager row");
     let manager = auth.principal_for(&manager_row, rampart_auth::Via::Session, None).await.expect("principal");
     world
@@ -528,26 +484,7 @@ async fn an_advisory_is_written_published_and_served_in_the_provider_layout_in_c
         ..Default::default()
     };
     let world = World::build(false, config).await;
-    let cli = rampart_auth::Principal::cli("test");
-    let actor = rampart_auth::service::Actor { principal: &cli, ip: None };
-    let auth = world.state.auth();
-    let manager = auth
-        .create_user(
-            &actor,
-            &rampart_auth::NewUserRequest {
-                org_id: world.kenya_cirt.clone(),
-                email: "manager@ke.example".into(),
-                display_name: "manager".into(),
-                password: PASSWORD.into(),
-                language: "en".into(),
-                must_change_password: false,
-            },
-        )
-        .await
-        .expect("manager");
-    auth.grant_role(&actor, &manager, rampart_core::Role::CirtManager, rampart_auth::Scope::Org(world.kenya_cirt.clone()))
-        .await
-        .expect("grant");
+    world.add_user(&world.kenya_cirt, "manager@ke.example", rampart_core::Role::CirtManager).await;
     let server = tokio::spawn(rampart_web::serve(world.state.clone(), listener, None, std::future::pending()));
     let driver = start_driver().await;
     let profile = tempfile::tempdir().expect("profile dir");

@@ -3,11 +3,9 @@
 //! do, the constituency registry, and the desk's pages and public report
 //! form.
 
-use crate::support::{PASSWORD, World, body_json, body_text};
+use crate::support::{World, body_json, body_text};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
-use rampart_auth::service::{Actor, NewUserRequest};
-use rampart_auth::{Principal, Scope};
 use rampart_core::Role;
 use serde_json::{Value, json};
 
@@ -26,37 +24,7 @@ fn forbidden() -> Value {
 
 /// An ISP in Kenya whose CIRT is KE-CIRT.
 async fn add_isp(w: &World, name: &str) -> String {
-    let cli = Principal::cli("test");
-    let actor = Actor { principal: &cli, ip: None };
-    let org = rampart_store::NewOrg {
-        name: name.into(),
-        short_name: None,
-        kind: "isp".into(),
-        sector: None,
-        country: Some("KE".into()),
-        parent_id: Some(w.kenya_cirt.clone()),
-        website: None,
-        mfa_required: false,
-    };
-    w.state.auth().create_org(&actor, &org).await.expect("isp").id
-}
-
-/// A user of `org_id` holding `role` over that organisation; returns the id.
-async fn add_user(w: &World, org_id: &str, email: &str, role: Role) -> String {
-    let cli = Principal::cli("test");
-    let actor = Actor { principal: &cli, ip: None };
-    let auth = w.state.auth();
-    let request = NewUserRequest {
-        org_id: org_id.into(),
-        email: email.into(),
-        display_name: email.split('@').next().unwrap_or("x").into(),
-        password: PASSWORD.into(),
-        language: "en".into(),
-        must_change_password: false,
-    };
-    let id = auth.create_user(&actor, &request).await.expect("user");
-    auth.grant_role(&actor, &id, role, Scope::Org(org_id.into())).await.expect("grant");
-    id
+    w.add_org(name, "isp", "KE", Some(&w.kenya_cirt)).await
 }
 
 /// Opens an incident of KE-CIRT as `token`; `extra` overrides the defaults.
@@ -288,7 +256,7 @@ async fn constituents_read_their_incidents_within_tlp_and_report_to_their_cirt()
     let w = World::new().await;
     let analyst = w.token_for("analyst@ke.example").await;
     let isp = add_isp(&w, "Savannah Telecom").await;
-    add_user(&w, &isp, "soc@isp.example", Role::Constituent).await;
+    w.add_user(&isp, "soc@isp.example", Role::Constituent).await;
     let constituent = w.token_for("soc@isp.example").await;
     assert!(!constituent.is_empty());
 
@@ -405,8 +373,8 @@ async fn constituents_read_their_incidents_within_tlp_and_report_to_their_cirt()
 async fn cirt_managers_keep_the_constituency_registry() {
     let w = World::new().await;
     let isp = add_isp(&w, "Savannah Telecom").await;
-    add_user(&w, &w.kenya_cirt, "manager@ke.example", Role::CirtManager).await;
-    add_user(&w, &isp, "soc@isp.example", Role::Constituent).await;
+    w.add_user(&w.kenya_cirt, "manager@ke.example", Role::CirtManager).await;
+    w.add_user(&isp, "soc@isp.example", Role::Constituent).await;
     let constituent = w.token_for("soc@isp.example").await;
     let manager = w.token_for("manager@ke.example").await;
     let analyst = w.token_for("analyst@ke.example").await;
@@ -428,7 +396,7 @@ async fn cirt_managers_keep_the_constituency_registry() {
     }
     let (status, body) = w.send_json("POST", &entries, Some(&analyst), json!({"kind": "domain", "value": "savannah.example"})).await;
     assert_eq!((status, body), (StatusCode::FORBIDDEN, forbidden()));
-    add_user(&w, &w.brazil_cirt, "manager@br.example", Role::CirtManager).await;
+    w.add_user(&w.brazil_cirt, "manager@br.example", Role::CirtManager).await;
     let brazil_manager = w.token_for("manager@br.example").await;
     let (status, body) = w.send_json("POST", &entries, Some(&brazil_manager), json!({"kind": "domain", "value": "savannah.example"})).await;
     assert_eq!((status, body), (StatusCode::FORBIDDEN, forbidden()), "another country's manager");

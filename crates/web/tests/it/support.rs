@@ -121,6 +121,32 @@ impl World {
         }
     }
 
+    /// A new organisation of kind `kind` in `country`, under `parent`; its id.
+    pub async fn add_org(&self, name: &str, kind: &str, country: &str, parent: Option<&str>) -> String {
+        let cli = Principal::cli("test");
+        let actor = Actor { principal: &cli, ip: None };
+        let new = NewOrg { country: Some(country.into()), parent_id: parent.map(str::to_owned), ..org(name, kind, None) };
+        self.state.auth().create_org(&actor, &new).await.expect("org").id
+    }
+
+    /// A user of `org_id` holding `role` over that organisation; their id.
+    pub async fn add_user(&self, org_id: &str, email: &str, role: Role) -> String {
+        let cli = Principal::cli("test");
+        let actor = Actor { principal: &cli, ip: None };
+        let auth = self.state.auth();
+        let request = NewUserRequest {
+            org_id: org_id.into(),
+            email: email.into(),
+            display_name: email.split('@').next().unwrap_or("x").into(),
+            password: PASSWORD.into(),
+            language: "en".into(),
+            must_change_password: false,
+        };
+        let id = auth.create_user(&actor, &request).await.expect("user");
+        auth.grant_role(&actor, &id, role, Scope::Org(org_id.into())).await.expect("grant");
+        id
+    }
+
     /// A personal API token for the user with every role they hold.
     pub async fn token_for(&self, email: &str) -> String {
         let user = self.store.user_by_email(email).await.expect("query").expect("user exists");
