@@ -63,7 +63,8 @@ pub struct Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn entry(&self, action: &str, entity_type: &str, entity_id: Option<&str>, summary: serde_json::Value) -> AuditEntry {
+    /// The audit entry for an action this actor took.
+    pub fn entry(&self, action: &str, entity_type: &str, entity_id: Option<&str>, summary: serde_json::Value) -> AuditEntry {
         let label = match &self.principal.via {
             Via::Cli => format!("cli:{}", self.principal.email),
             Via::Token { token_id } => format!("{} (token {token_id})", self.principal.email),

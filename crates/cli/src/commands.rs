@@ -127,8 +127,29 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Bench(BenchCommand::Pdq { images, repeat, decode_only }) => crate::bench::pdq_throughput(&images, repeat, decode_only),
         Command::Bench(BenchCommand::Index { size, queries, radius }) => crate::bench::index(size, queries, radius),
-        Command::Cop(CopCommand::Match { list, hashes, radius, images }) => {
-            crate::cop::match_command(&list, &images, hashes.as_deref(), radius)
+        Command::Cop(CopCommand::Match { list, stored, hashes, radius, images }) => {
+            let entries = match (list, stored) {
+                (Some(path), _) => crate::cop::load_list(&path)?,
+                (None, Some(name)) => {
+                    let store = open_store(&config, OpenMode::ExistingOnly).await?;
+                    crate::cop::load_stored(&store, &name).await?
+                }
+                (None, None) => return Err(CliError::Invalid("give --list FILE or --stored NAME".into())),
+            };
+            crate::cop::match_command(entries, &images, hashes.as_deref(), radius)
+        }
+        Command::Cop(CopCommand::Purge { json }) => {
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let settings = rampart_cop::hotline::HotlineSettings { retention_days: config.cop_retention_days, ..Default::default() };
+            let purged =
+                rampart_cop::hotline::Hotline::new(store, clock, settings).purge().await.map_err(|err| CliError::Other(err.to_string()))?;
+            if json.json {
+                print_json(&json!({"purged": purged, "retention_days": config.cop_retention_days}));
+            } else {
+                println!("{purged} report(s) purged of personal data (retention {} days)", config.cop_retention_days);
+            }
+            Ok(())
         }
         Command::Openapi => {
             print_json(&rampart_web::api::openapi_document());
@@ -213,6 +234,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         demo_accounts: if args.demo { demo::accounts() } else { Vec::new() },
         public_url: Some(config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{address}"))),
         signer,
+        hotline: hotline_settings(config)?,
     };
     println!("Rampart is serving at {scheme}://{address}/  (database: {})", config.database.redacted());
     if args.demo {
@@ -224,6 +246,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     }
     spawn_session_purge(auth.clone(), config);
     let mut state = rampart_web::AppState::new(auth.clone(), web_config);
+    spawn_hotline_purge(state.clone());
     match &config.smtp {
         Some(smtp) => {
             let mailer = rampart_cirt::notify::SmtpMailer::new(&smtp.host, smtp.port, smtp.tls, smtp.credentials.clone())
@@ -282,6 +305,30 @@ fn spawn_notice_sender(notifier: std::sync::Arc<rampart_cirt::notify::Notifier>)
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "sending notices failed"),
+            }
+        }
+    });
+}
+
+/// The hotline's retention period and geolocation databases, opened and
+/// checked now so a corrupt file stops start-up with its name.
+fn hotline_settings(config: &Config) -> Result<rampart_cop::hotline::HotlineSettings, CliError> {
+    let tracer = rampart_cop::trace::Tracer::open(config.geoip_country.as_deref(), config.geoip_asn.as_deref())
+        .map_err(|err| ConfigError { key: "cop.geoip".into(), message: err.to_string() })?;
+    Ok(rampart_cop::hotline::HotlineSettings { retention_days: config.cop_retention_days, tracer: Arc::new(tracer) })
+}
+
+/// Reporters' personal data past the retention period is purged every ten
+/// minutes.
+fn spawn_hotline_purge(state: rampart_web::AppState) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            match state.hotline().purge().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(reports = purged, "hotline personal data purged"),
+                Err(err) => tracing::warn!(error = %err, "hotline purge failed"),
             }
         }
     });

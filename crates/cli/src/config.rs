@@ -25,6 +25,18 @@ pub struct RawConfig {
     pub smtp: RawSmtp,
     #[serde(default)]
     pub csaf: RawCsaf,
+    #[serde(default)]
+    pub cop: RawCop,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCop {
+    pub retention_days: Option<i64>,
+    /// A MaxMind GeoIP2/GeoLite2 Country or City database.
+    pub geoip_country: Option<PathBuf>,
+    /// A MaxMind GeoLite2 ASN database.
+    pub geoip_asn: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -119,6 +131,11 @@ pub struct Config {
     /// An armoured OpenPGP secret key that signs published advisories, and
     /// its passphrase; read when the server starts.
     pub csaf_signing_key: Option<(PathBuf, Option<String>)>,
+    /// Days a hotline keeps reporters' personal data.
+    pub cop_retention_days: u32,
+    /// MaxMind databases for tracing reported content; opened at start.
+    pub geoip_country: Option<PathBuf>,
+    pub geoip_asn: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +150,7 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The environment variables read, each with the key it overrides.
-pub const ENV_KEYS: [(&str, &str); 22] = [
+pub const ENV_KEYS: [(&str, &str); 25] = [
     ("RAMPART_DATABASE_URL", "database.url"),
     ("RAMPART_SERVER_BIND", "server.bind"),
     ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
@@ -156,6 +173,9 @@ pub const ENV_KEYS: [(&str, &str); 22] = [
     ("RAMPART_SMTP_TLS", "smtp.tls"),
     ("RAMPART_CSAF_SIGNING_KEY", "csaf.signing_key"),
     ("RAMPART_CSAF_SIGNING_KEY_PASSPHRASE", "csaf.signing_key_passphrase"),
+    ("RAMPART_COP_RETENTION_DAYS", "cop.retention_days"),
+    ("RAMPART_COP_GEOIP_COUNTRY", "cop.geoip_country"),
+    ("RAMPART_COP_GEOIP_ASN", "cop.geoip_asn"),
 ];
 
 fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
@@ -215,6 +235,9 @@ impl RawConfig {
                 "smtp.tls" => self.smtp.tls = Some(value),
                 "csaf.signing_key" => self.csaf.signing_key = Some(value.into()),
                 "csaf.signing_key_passphrase" => self.csaf.signing_key_passphrase = Some(value),
+                "cop.retention_days" => self.cop.retention_days = Some(int(&value)?),
+                "cop.geoip_country" => self.cop.geoip_country = Some(value.into()),
+                "cop.geoip_asn" => self.cop.geoip_asn = Some(value.into()),
                 _ => {}
             }
         }
@@ -324,6 +347,17 @@ impl RawConfig {
                 None => None,
                 Some(path) if !path.is_file() => return Err(bad("csaf.signing_key", format!("{} is not a readable file", path.display()))),
                 Some(path) => Some((path, self.csaf.signing_key_passphrase)),
+            },
+            cop_retention_days: u32::try_from(ranged("cop.retention_days", self.cop.retention_days, 90, 1, 3650)?).unwrap_or(90),
+            geoip_country: match self.cop.geoip_country {
+                Some(path) if !path.is_file() => {
+                    return Err(bad("cop.geoip_country", format!("{} is not a readable file", path.display())));
+                }
+                other => other,
+            },
+            geoip_asn: match self.cop.geoip_asn {
+                Some(path) if !path.is_file() => return Err(bad("cop.geoip_asn", format!("{} is not a readable file", path.display()))),
+                other => other,
             },
         })
     }

@@ -8,7 +8,30 @@ use rampart_cop::hashlist::{self, Entry};
 use rampart_cop::matcher::{Hit, Matcher};
 use std::path::{Path, PathBuf};
 
-fn load_list(path: &Path) -> Result<Vec<Entry>, CliError> {
+/// A hash list stored in Rampart, by id or name (the only list of that
+/// name; otherwise the id is needed).
+pub async fn load_stored(store: &rampart_store::Store, wanted: &str) -> Result<Vec<Entry>, CliError> {
+    let lists = store.hash_lists().await?;
+    let matching: Vec<_> = lists.iter().filter(|l| l.id == wanted || l.name == wanted).collect();
+    let list = match matching.as_slice() {
+        [one] => *one,
+        [] => return Err(CliError::Invalid(format!("no stored hash list `{wanted}`"))),
+        _ => return Err(CliError::Invalid(format!("{} lists are named `{wanted}`; give the id", matching.len()))),
+    };
+    let rows = store.hash_entries_of(&list.id).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Entry {
+                kind: hashlist::HashType::parse(&r.kind)?,
+                hash: r.hash,
+                tags: r.tags.split(';').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+            })
+        })
+        .collect())
+}
+
+pub fn load_list(path: &Path) -> Result<Vec<Entry>, CliError> {
     let text = std::fs::read_to_string(path).map_err(|err| CliError::Invalid(format!("{}: {err}", path.display())))?;
     let parsed = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         hashlist::parse_json(&text)
@@ -26,10 +49,10 @@ fn csv_field(text: &str) -> String {
 }
 
 /// Matches every image in `images` and every PDQ hash in `hashes_file`
-/// against `list`; prints `input,hash,type,distance,tags` per match and a
-/// summary on stderr.
-pub fn match_command(list: &Path, images: &[PathBuf], hashes_file: Option<&Path>, radius: u32) -> Result<(), CliError> {
-    let matcher = Matcher::new(load_list(list)?);
+/// against the list's entries; prints `input,hash,type,distance,tags` per
+/// match and a summary on stderr.
+pub fn match_command(entries: Vec<Entry>, images: &[PathBuf], hashes_file: Option<&Path>, radius: u32) -> Result<(), CliError> {
+    let matcher = Matcher::new(entries);
     let queries: Vec<(String, Hash256)> = match hashes_file {
         None => Vec::new(),
         Some(path) => {

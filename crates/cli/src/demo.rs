@@ -30,7 +30,7 @@ const CIRTS: [(&str, &str); 12] = [
 ];
 
 /// (name, kind, sector, country, parent CIRT index)
-const CONSTITUENTS: [(&str, &str, Option<&str>, &str, usize); 7] = [
+const CONSTITUENTS: [(&str, &str, Option<&str>, &str, usize); 10] = [
     ("Savannah Telecom (demo)", "isp", Some("digital_infrastructure"), "KE", 0),
     ("Rift Valley Power (demo)", "critical_infrastructure", Some("energy"), "KE", 0),
     ("Harambee Bank (demo)", "critical_infrastructure", Some("banking"), "KE", 0),
@@ -38,6 +38,9 @@ const CONSTITUENTS: [(&str, &str, Option<&str>, &str, usize); 7] = [
     ("Child Safety Hotline Kenya (demo)", "hotline", None, "KE", 0),
     ("Atlântico Net (demo)", "isp", Some("digital_infrastructure"), "BR", 2),
     ("Nile Grid Company (demo)", "critical_infrastructure", Some("energy"), "EG", 4),
+    ("Linha Alerta Portugal (demo)", "hotline", None, "PT", 11),
+    ("Polícia Judiciária cybercrime unit (demo)", "law_enforcement", None, "PT", 11),
+    ("Egypt Child Online Hotline (demo)", "hotline", None, "EG", 4),
 ];
 
 /// (role, local part, display name, organisation name, scope)
@@ -49,7 +52,7 @@ enum DemoScope {
 
 const COORDINATOR: &str = "Global Cybersecurity Coordination Office (demo)";
 
-const USERS: [(Role, &str, &str, &str, DemoScope); 14] = [
+const USERS: [(Role, &str, &str, &str, DemoScope); 15] = [
     (Role::PlatformAdmin, "admin", "Amina Diallo", COORDINATOR, DemoScope::Global),
     (Role::OrgAdmin, "orgadmin", "Peter Otieno", "KE-CIRT (demo)", DemoScope::Org),
     (Role::CirtManager, "manager", "Grace Wanjiru", "KE-CIRT (demo)", DemoScope::Org),
@@ -62,6 +65,7 @@ const USERS: [(Role, &str, &str, &str, DemoScope); 14] = [
     (Role::DrillEvaluator, "evaluator", "Mei Lin", COORDINATOR, DemoScope::Global),
     (Role::DrillPlayer, "player", "João Silva", "BR-CIRT (demo)", DemoScope::Org),
     (Role::HotlineAnalyst, "hotline", "Esther Njeri", "Child Safety Hotline Kenya (demo)", DemoScope::Org),
+    (Role::HotlineAnalyst, "hotline-pt", "Inês Rocha", "Linha Alerta Portugal (demo)", DemoScope::Org),
     (Role::StrategyEditor, "strategy", "Samuel Kamau", "Ministry of ICT and Digital Economy (demo)", DemoScope::Country("KE")),
     (Role::Viewer, "viewer", "Kadri Tamm", "EE-CIRT (demo)", DemoScope::Org),
 ];
@@ -264,6 +268,8 @@ pub enum DemoError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Store(#[from] rampart_store::StoreError),
+    #[error("demo hotline: {0}")]
+    Cop(String),
 }
 
 /// Seeds the demo world once; later runs find it and return false.
@@ -365,6 +371,7 @@ pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt
         auth.grant_role(&actor, &user_id, *role, scope).await?;
     }
     seed_cirt(auth, &org_ids, signer).await?;
+    seed_hotline(auth, &org_ids).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(
@@ -383,6 +390,85 @@ pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// PDQ hashes of two of the PDQ project's public test images (a bridge
+/// photograph and a variant), published with that project's reference
+/// hashes: a harmless list to try matching on.
+const DEMO_HASHES: [(&str, &str); 2] = [
+    ("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "pdq-test-image;bridge"),
+    ("f8f8f0cee0f4a84f06370a2a068f67f0b36e26d596621e1d33e6339c4e9c9b22", "pdq-test-image;bridge;high-contrast"),
+];
+
+/// Hotline reports at each stage, a referral from Kenya to Portugal taken
+/// down, and a harmless hash list. Addresses are in the documentation
+/// ranges and reserved `.example` names: nothing here points anywhere.
+async fn seed_hotline(auth: &AuthService, org_ids: &std::collections::HashMap<String, String>) -> Result<(), DemoError> {
+    use rampart_cop::hotline::{Hotline, HotlineSettings, NewHotlineReport};
+    let store = auth.store().clone();
+    let hotline = Hotline::new(store.clone(), auth.clock(), HotlineSettings::default());
+    let lists = rampart_cop::lists::HashLists::new(store.clone(), auth.clock());
+    let principal = |email: &str| {
+        let email = format!("{email}@{DEMO_DOMAIN}");
+        let store = store.clone();
+        async move {
+            let row = store.user_by_email(&email).await?.ok_or(rampart_store::StoreError::NotFound { entity: "user" })?;
+            Ok::<_, DemoError>(auth.principal_for(&row, rampart_auth::Via::Session, None).await?)
+        }
+    };
+    let kenya = principal("hotline").await?;
+    let portugal = principal("hotline-pt").await?;
+    let ke = Actor { principal: &kenya, ip: None };
+    let pt = Actor { principal: &portugal, ip: None };
+    let report = |urls: &str, category: &str, language: &str| NewHotlineReport {
+        urls: urls.to_owned(),
+        category: category.to_owned(),
+        description: "Seen while browsing; I did not save anything.".to_owned(),
+        language: language.to_owned(),
+        country: Some("KE".to_owned()),
+        ..NewHotlineReport::default()
+    };
+    let cop_err = |err: rampart_cop::CopError| DemoError::Cop(err.to_string());
+    hotline.submit(None, &report("http://images.abuse-demo.example/gallery/17", "child_sexual_abuse", "en")).await.map_err(cop_err)?;
+    hotline.submit(None, &report("https://chat.grooming-demo.example/room/4", "grooming", "sw")).await.map_err(cop_err)?;
+    hotline.submit(None, &report("hxxp://files.hosting-demo[.]example/a/b.html", "child_sexual_abuse", "ar")).await.map_err(cop_err)?;
+    hotline.submit(None, &report("https://news.example/article", "other_harmful", "en")).await.map_err(cop_err)?;
+    let page = hotline.queue(&kenya, Some("new"), &rampart_store::PageRequest::first(50)).await.map_err(cop_err)?;
+    let by_host = |host: &str| page.items.iter().find(|i| i.host == host).map(|i| i.id.clone()).unwrap_or_default();
+    let taken_down = by_host("files.hosting-demo.example");
+    hotline.assess(&ke, &taken_down, "illegal_interpol", "Known series; INTERPOL baseline.").await.map_err(cop_err)?;
+    hotline.trace(&ke, &taken_down, "192.0.2.44", Some("PT")).await.map_err(cop_err)?;
+    let referral = hotline
+        .refer(&ke, &taken_down, &org_ids["Linha Alerta Portugal (demo)"], "Please issue notice and takedown.")
+        .await
+        .map_err(cop_err)?;
+    hotline.record_takedown(&pt, &referral.id, "notice_sent", "Notice sent to the hosting provider.").await.map_err(cop_err)?;
+    hotline.record_takedown(&pt, &referral.id, "removed", "The provider removed the page.").await.map_err(cop_err)?;
+    let referred = by_host("images.abuse-demo.example");
+    hotline.assess(&ke, &referred, "illegal_national", "").await.map_err(cop_err)?;
+    hotline.trace(&ke, &referred, "198.51.100.7", Some("PT")).await.map_err(cop_err)?;
+    hotline.refer(&ke, &referred, &org_ids["Linha Alerta Portugal (demo)"], "").await.map_err(cop_err)?;
+    hotline.assess(&ke, &by_host("news.example"), "not_illegal", "News report about online safety.").await.map_err(cop_err)?;
+
+    let list = lists
+        .create(
+            &ke,
+            &rampart_cop::lists::NewList {
+                org_id: org_ids["Child Safety Hotline Kenya (demo)"].clone(),
+                name: "PDQ test images (demo)".into(),
+                source: "The PDQ project's public test images".into(),
+                tlp: "GREEN".into(),
+                description: "Harmless photographs, for trying out matching.".into(),
+            },
+        )
+        .await
+        .map_err(cop_err)?;
+    let csv: String = std::iter::once("hash,type,tags".to_owned())
+        .chain(DEMO_HASHES.iter().map(|(h, t)| format!("{h},pdq,{t}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    lists.import(&ke, &list.id, &csv, false).await.map_err(cop_err)?;
+    Ok(())
 }
 
 /// The demo's advisory signing key: kept beside a SQLite database so

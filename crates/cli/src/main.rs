@@ -72,9 +72,12 @@ pub enum CopCommand {
     /// Match images (PDQ, all eight rotations and flips; MD5; SHA-256) and
     /// PDQ hashes against a hash list; prints the matches as CSV.
     Match {
-        /// The hash list: CSV (hash,type,tags) or JSON (.json).
+        /// A hash list file: CSV (hash,type,tags) or JSON (.json).
+        #[arg(long, required_unless_present = "stored", conflicts_with = "stored")]
+        list: Option<PathBuf>,
+        /// A hash list stored in Rampart's database, by name or id.
         #[arg(long)]
-        list: PathBuf,
+        stored: Option<String>,
         /// A file of PDQ hashes (one per line, 64 hex digits first) to look up too.
         #[arg(long)]
         hashes: Option<PathBuf>,
@@ -83,6 +86,12 @@ pub enum CopCommand {
         radius: u32,
         /// Image files.
         images: Vec<PathBuf>,
+    },
+    /// Delete reporters' personal data older than the retention period
+    /// (`[cop] retention_days`); the server also does this every ten minutes.
+    Purge {
+        #[command(flatten)]
+        json: JsonArg,
     },
 }
 

@@ -30,7 +30,7 @@ impl HashType {
         }
     }
 
-    fn parse(text: &str) -> Option<HashType> {
+    pub fn parse(text: &str) -> Option<HashType> {
         match text.trim().to_ascii_lowercase().as_str() {
             "pdq" => Some(HashType::Pdq),
             "md5" => Some(HashType::Md5),
@@ -134,6 +134,11 @@ pub fn to_csv(entries: &[Entry]) -> String {
     out
 }
 
+/// Writes entries as a JSON array in the same shape.
+pub fn to_json(entries: &[Entry]) -> String {
+    serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +166,8 @@ mod tests {
     fn json_names_bad_entries_by_index() {
         let good = format!(r#"[{{"hash": "{PDQ}", "type": "pdq", "tags": ["x"]}}]"#);
         assert_eq!(parse_json(&good).expect("valid").len(), 1);
+        let entries = parse_json(&good).expect("valid");
+        assert_eq!(parse_json(&to_json(&entries)).expect("again"), entries);
         let bad = format!(r#"[{{"hash": "{PDQ}", "type": "pdq"}}, {{"hash": "zz", "type": "md5"}}, {{"type": "md5"}}]"#);
         let errors = parse_json(&bad).expect_err("two bad");
         assert_eq!(errors.iter().map(|e| e.at.as_str()).collect::<Vec<_>>(), ["[1]", "[2]"]);

@@ -72,7 +72,9 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::PlatformAdmin => &[DirectoryRead, OrgCreate, OrgManage, UserRead, UserManage, RoleGrant, AuditRead, SettingsManage],
+            Role::PlatformAdmin => {
+                &[DirectoryRead, OrgCreate, OrgManage, UserRead, UserManage, RoleGrant, AuditRead, SettingsManage, GuidanceEdit]
+            }
             Role::OrgAdmin => &[DirectoryRead, OrgManage, UserRead, UserManage, RoleGrant, AuditRead],
             Role::CirtManager => &[
                 DirectoryRead,
@@ -94,8 +96,8 @@ impl Role {
             | Role::DrillOrganiser
             | Role::DrillEvaluator
             | Role::DrillPlayer
-            | Role::HotlineAnalyst
             | Role::StrategyEditor => &[DirectoryRead],
+            Role::HotlineAnalyst => &[DirectoryRead, HotlineRead, HotlineAssess, HashListManage, HashMatch],
         }
     }
 }
@@ -150,6 +152,16 @@ pub enum Permission {
     AdvisoryWrite,
     /// Publish a CIRT's advisories.
     AdvisoryPublish,
+    /// Hotline: read the reports a hotline received (every view audited).
+    HotlineRead,
+    /// Hotline: assess, trace, refer and record takedowns.
+    HotlineAssess,
+    /// Create hash lists, import, share and add to them.
+    HashListManage,
+    /// Look up images and hashes in the hash lists one may read.
+    HashMatch,
+    /// Edit the public guidance pages.
+    GuidanceEdit,
 }
 
 #[cfg(test)]

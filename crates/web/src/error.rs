@@ -135,6 +135,29 @@ impl From<rampart_cirt::DeskError> for WebError {
     }
 }
 
+impl From<rampart_cop::CopError> for WebError {
+    fn from(err: rampart_cop::CopError) -> Self {
+        use rampart_cop::CopError;
+        match err {
+            CopError::Image(message) => WebError::invalid("file", message),
+            CopError::Hash(message) => WebError::invalid("hash", message),
+            CopError::Invalid { field, message } => WebError::Invalid { field: field.to_owned(), message },
+            CopError::Rows(rows) => {
+                let shown: Vec<String> = rows.iter().take(20).cloned().collect();
+                let more = if rows.len() > shown.len() { format!("; and {} more", rows.len() - shown.len()) } else { String::new() };
+                WebError::invalid("file", format!("{} bad row(s), nothing imported: {}{more}", rows.len(), shown.join("; ")))
+            }
+            CopError::GeoDatabase(message) => {
+                tracing::error!(error = %message, "geolocation database");
+                WebError::Internal(message)
+            }
+            CopError::Forbidden => WebError::Forbidden,
+            CopError::NotFound(entity) => WebError::NotFound(entity),
+            CopError::Store(store) => store.into(),
+        }
+    }
+}
+
 /// An error from an API handler: `{"error": {"code", "message", "field"}}`.
 #[derive(Debug)]
 pub struct ApiError(pub WebError);

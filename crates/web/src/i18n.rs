@@ -6,11 +6,26 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Languages with a catalogue, in the order the picker shows them.
-pub const LANGUAGES: [(&str, &str); 3] = [("en", "English"), ("fr", "Français"), ("ar", "العربية")];
+/// Languages with a catalogue, in the order the picker shows them: the six
+/// UN languages. English, French and Arabic are complete; Spanish, Russian
+/// and Chinese cover the page shell and the public hotline pages, and fall
+/// back to English elsewhere.
+pub const LANGUAGES: [(&str, &str); 6] =
+    [("en", "English"), ("fr", "Français"), ("ar", "العربية"), ("es", "Español"), ("ru", "Русский"), ("zh", "中文")];
 
-const SOURCES: [(&str, &str); 3] =
-    [("en", include_str!("../i18n/en.toml")), ("fr", include_str!("../i18n/fr.toml")), ("ar", include_str!("../i18n/ar.toml"))];
+/// The key prefixes a partial catalogue must cover (the catalogue test
+/// holds them to it).
+pub const PARTIAL_PREFIXES: [&str; 7] =
+    ["platform.shell.", "platform.nav.", "cop.nav.", "cop.public.", "cop.categories.", "cop.status.", "cop.guidance."];
+
+const SOURCES: [(&str, &str); 6] = [
+    ("en", include_str!("../i18n/en.toml")),
+    ("fr", include_str!("../i18n/fr.toml")),
+    ("ar", include_str!("../i18n/ar.toml")),
+    ("es", include_str!("../i18n/es.toml")),
+    ("ru", include_str!("../i18n/ru.toml")),
+    ("zh", include_str!("../i18n/zh.toml")),
+];
 
 type Catalogue = HashMap<String, String>;
 
@@ -126,5 +141,7 @@ mod tests {
         assert_eq!(negotiate("de-DE, ar;q=0.5"), Some("ar"));
         assert_eq!(negotiate("de, ja"), None);
         assert_eq!(supported("AR-eg"), Some("ar"));
+        assert_eq!(negotiate("zh-CN, en;q=0.5"), Some("zh"));
+        assert_eq!(supported("ru"), Some("ru"));
     }
 }

@@ -12,6 +12,8 @@ mod cookies;
 mod error;
 pub mod i18n;
 mod listing;
+mod map;
+mod markdown;
 mod metrics_layer;
 pub(crate) mod pages;
 mod security;
@@ -51,6 +53,8 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// Signs published advisories (OpenPGP), if the operator gave a key.
     pub signer: Option<Arc<rampart_cirt::signing::Signer>>,
+    /// The hotline: retention period and geolocation databases.
+    pub hotline: rampart_cop::hotline::HotlineSettings,
 }
 
 #[derive(Clone)]
@@ -62,7 +66,11 @@ struct Inner {
     auth: AuthService,
     notifier: std::sync::OnceLock<Arc<rampart_cirt::notify::Notifier>>,
     desk: rampart_cirt::Desk,
+    hotline: rampart_cop::hotline::Hotline,
+    hash_lists: rampart_cop::lists::HashLists,
+    guidance: rampart_cop::guidance::Guidance,
     public_form_limiter: RateLimiter,
+    status_limiter: RateLimiter,
     config: WebConfig,
     login_limiter: RateLimiter,
     metrics: PrometheusHandle,
@@ -78,8 +86,13 @@ impl AppState {
                 desk: rampart_cirt::Desk::new(auth.store().clone(), auth.clock())
                     .with_public_url(config.public_url.as_deref().unwrap_or("http://localhost:8080"))
                     .with_signer(config.signer.clone()),
+                hotline: rampart_cop::hotline::Hotline::new(auth.store().clone(), auth.clock(), config.hotline.clone()),
+                hash_lists: rampart_cop::lists::HashLists::new(auth.store().clone(), auth.clock()),
+                guidance: rampart_cop::guidance::Guidance::new(auth.store().clone(), auth.clock()),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
+                // Receipt look-ups: enough for a reporter, too few to guess.
+                status_limiter: RateLimiter::new(30, chrono::Duration::minutes(10)),
                 auth,
                 login_limiter: RateLimiter::new(per_minute, chrono::Duration::minutes(1)),
                 config,
@@ -110,6 +123,22 @@ impl AppState {
 
     pub(crate) fn public_form_limiter(&self) -> &RateLimiter {
         &self.inner.public_form_limiter
+    }
+
+    pub(crate) fn status_limiter(&self) -> &RateLimiter {
+        &self.inner.status_limiter
+    }
+
+    pub fn hotline(&self) -> &rampart_cop::hotline::Hotline {
+        &self.inner.hotline
+    }
+
+    pub fn hash_lists(&self) -> &rampart_cop::lists::HashLists {
+        &self.inner.hash_lists
+    }
+
+    pub fn guidance(&self) -> &rampart_cop::guidance::Guidance {
+        &self.inner.guidance
     }
 
     pub fn store(&self) -> &Store {

@@ -43,8 +43,8 @@ fn demo_serves_health_and_the_login_page_and_seeds_once() {
         assert!(signed_in.cookie("rampart_session").is_some_and(|token| !token.is_empty()), "{:?}", signed_in.headers);
     }
     assert!(sandbox.db.is_file(), "--demo created the database");
-    assert_eq!(count(&sandbox, "user"), 14);
-    assert_eq!(count(&sandbox, "org"), 20);
+    assert_eq!(count(&sandbox, "user"), 15);
+    assert_eq!(count(&sandbox, "org"), 23);
 
     // A second demo run on the same database finds the world already seeded.
     {
@@ -53,10 +53,24 @@ fn demo_serves_health_and_the_login_page_and_seeds_once() {
         let signed_in = server.login(DEMO_ADMIN, DEMO_PASSWORD);
         assert_eq!(signed_in.status, 303, "{}\n{}", signed_in.body, server.log());
     }
-    assert_eq!(count(&sandbox, "user"), 14, "seeding is idempotent");
-    assert_eq!(count(&sandbox, "org"), 20);
+    assert_eq!(count(&sandbox, "user"), 15, "seeding is idempotent");
+    assert_eq!(count(&sandbox, "org"), 23);
     let verify = sandbox.run(&["audit", "verify"]);
     verify.ok();
+
+    // The demo's hash list, stored in the database, matches a rotated copy
+    // of one of its photographs in bulk.
+    let rotated = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpora/pdq/data/reg-test-input/dih/bridge-3-rotate-180.jpg");
+    let matched = sandbox.run(&["cop", "match", "--stored", "PDQ test images (demo)", rotated.to_str().expect("UTF-8")]);
+    matched.ok();
+    assert!(matched.stdout.starts_with("input,hash,type,distance,tags\n"), "{}", matched.stdout);
+    assert!(matched.stdout.contains("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,pdq,"), "{}", matched.stdout);
+    let missing = sandbox.run(&["cop", "match", "--stored", "no such list", rotated.to_str().expect("UTF-8")]);
+    assert!(missing.stderr.contains("no stored hash list `no such list`"), "{}", missing.stderr);
+    let purge = sandbox.run(&["cop", "purge", "--json"]);
+    purge.ok();
+    assert_eq!(purge.json()["purged"], 0, "the demo's reports are younger than the retention period");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod advisories;
 mod cirt;
+mod cop;
 mod platform;
 
 use crate::AppState;
@@ -113,6 +114,7 @@ pub fn catalogue() -> Vec<ApiRoute> {
     let mut routes = platform::routes();
     routes.extend(cirt::routes());
     routes.extend(advisories::routes());
+    routes.extend(cop::routes());
     routes
 }
 
@@ -235,7 +237,7 @@ pub fn openapi_document() -> Value {
                 "basicToken": {"type": "http", "scheme": "basic", "description": "Any user name, the API token as password (for TAXII clients)."},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "rampart_session"}
             },
-            "schemas": merge_objects(merge_objects(platform::schemas(), cirt::schemas()), advisories::schemas()),
+            "schemas": merge_objects(merge_objects(merge_objects(platform::schemas(), cirt::schemas()), advisories::schemas()), cop::schemas()),
         }
     })
 }

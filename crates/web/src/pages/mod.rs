@@ -7,7 +7,11 @@ mod auth;
 pub(crate) mod cirt;
 mod csaf_provider;
 pub(crate) mod directory;
+mod guidance;
+mod hotline;
 mod profile;
+
+pub(crate) use hotline::export_response as hotline_export_response;
 
 use crate::error::{PageError, WebError};
 use crate::i18n::{LANGUAGES, Tr};
@@ -35,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .merge(cirt::routes())
         .merge(advisories::routes())
         .merge(csaf_provider::routes())
+        .merge(hotline::routes())
+        .merge(guidance::routes())
 }
 
 pub struct NavItem {
@@ -91,6 +97,21 @@ impl Ctx {
         if principal.is_none_or(|p| p.has(Permission::ReportSubmit)) {
             nav.push(NavItem { href: "/report", label: t.get("cirt.nav.report").to_owned(), active: active == "report" });
         }
+        if principal.is_some_and(|p| p.has(Permission::HotlineRead)) {
+            nav.push(NavItem { href: "/hotline", label: t.get("cop.nav.hotline").to_owned(), active: active == "hotline" });
+        }
+        if principal.is_some_and(|p| p.has(Permission::HashMatch) || p.has(Permission::HashListManage)) {
+            nav.push(NavItem { href: "/hotline/lists", label: t.get("cop.nav.hash_lists").to_owned(), active: active == "hash_lists" });
+            nav.push(NavItem { href: "/hotline/match", label: t.get("cop.nav.match").to_owned(), active: active == "hash_match" });
+        }
+        if principal.is_none() {
+            nav.push(NavItem {
+                href: "/hotline/report",
+                label: t.get("cop.nav.report_content").to_owned(),
+                active: active == "hotline_report",
+            });
+        }
+        nav.push(NavItem { href: "/guidance", label: t.get("cop.nav.guidance").to_owned(), active: active == "guidance" });
         if principal.is_some_and(|p| p.has(Permission::UserRead)) {
             nav.push(NavItem { href: "/admin/users", label: t.get("platform.nav.users").to_owned(), active: active == "users" });
         }

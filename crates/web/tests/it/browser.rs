@@ -589,3 +589,163 @@ async fn an_advisory_is_written_published_and_served_in_the_provider_layout_in_c
     client.close().await.expect("close browser");
     server.abort();
 }
+
+fn corpora() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+}
+
+/// A hotline built for the browser tests: Kenya's and Sweden's hotlines,
+/// an analyst each, and the MaxMind test databases for tracing.
+async fn hotline_world(listener_port: u16) -> (World, String, String) {
+    let mmdb = |name: &str| corpora().join("mmdb/test-data").join(name);
+    let tracer = rampart_cop::trace::Tracer::open(Some(&mmdb("GeoIP2-Country-Test.mmdb")), Some(&mmdb("GeoLite2-ASN-Test.mmdb")))
+        .expect("test databases");
+    let config = rampart_web::WebConfig {
+        login_attempts_per_minute: 1000,
+        public_url: Some(format!("http://127.0.0.1:{listener_port}")),
+        hotline: rampart_cop::hotline::HotlineSettings { retention_days: 30, tracer: std::sync::Arc::new(tracer) },
+        ..Default::default()
+    };
+    let world = World::build(false, config).await;
+    let ke = world.add_org("Child Safety Hotline Kenya", "hotline", "KE", None).await;
+    let se = world.add_org("Hotline Sweden", "hotline", "SE", None).await;
+    world.add_user(&ke, "hotline@ke.example", rampart_core::Role::HotlineAnalyst).await;
+    world.add_user(&se, "hotline@se.example", rampart_core::Role::HotlineAnalyst).await;
+    (world, ke, se)
+}
+
+/// Child online protection end to end: a member of the public reports an
+/// address in Arabic and gets a receipt; Kenya's hotline analyst assesses
+/// it without any image on the page, traces it (MaxMind test database) to
+/// Sweden and refers it to Sweden's hotline, which records notice and
+/// takedown; the reporter's receipt then shows the content removed; an
+/// uploaded photograph is matched against a hash list (a rotated copy of
+/// a listed image) and never stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_report_is_assessed_traced_referred_and_taken_down_in_chromium() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (world, ke, _se) = hotline_world(port).await;
+    let server = tokio::spawn(rampart_web::serve(world.state.clone(), listener, None, std::future::pending()));
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    // The public, in Arabic, without an account.
+    client.goto(&format!("{base}/hotline/report")).await.expect("report form");
+    client.find(Locator::Css("#lang-select")).await.expect("picker").select_by_value("ar").await.expect("choose Arabic");
+    for _ in 0..50 {
+        if client.find(Locator::Css("html")).await.expect("html").attr("dir").await.ok().flatten().as_deref() == Some("rtl") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(client.find(Locator::Css("html")).await.expect("html").attr("lang").await.expect("lang").as_deref(), Some("ar"));
+    let arabic_title = text_of(&client, "h1").await;
+    assert!(arabic_title.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)), "the form is in Arabic: {arabic_title}");
+    fill(&client, "#h-urls", "hxxp://host.example.se/gallery/9").await;
+    select(&client, "#h-category", "child_sexual_abuse").await;
+    select(&client, "#h-country", "KE").await;
+    fill(&client, "#h-description", "رأيت هذا الرابط في منتدى.").await;
+    snap(&client, "hotline-report-ar").await;
+    click(&client, "#submit-hotline").await;
+    let receipt = text_of(&client, "#receipt-number").await;
+    assert!(receipt.starts_with("HL-"), "{receipt}");
+    click(&client, "#status-link").await;
+    assert!(!text_of(&client, "#status-state").await.is_empty());
+    let received_state = text_of(&client, "#status-state").await;
+
+    // Kenya's analyst assesses, traces and refers; no image anywhere.
+    sign_in(&client, &base, "hotline@ke.example", PASSWORD).await;
+    client.goto(&format!("{base}/hotline")).await.expect("queue");
+    assert!(text_of(&client, "#hotline-items").await.contains("http://host.example.se/gallery/9"));
+    click(&client, ".item-link").await;
+    assert_eq!(client.find_all(Locator::Css("img, video, iframe, object, embed")).await.expect("query").len(), 0, "no media on the page");
+    assert!(
+        client.find_all(Locator::Css("a[href^='http://host.example.se']")).await.expect("query").is_empty(),
+        "the address is not a link"
+    );
+    assert!(text_of(&client, "#report-description").await.contains("منتدى"));
+    select(&client, "#a-outcome", "illegal_national").await;
+    fill(&client, "#a-note", "Child sexual abuse material under national law.").await;
+    click(&client, "#assess-submit").await;
+    fill(&client, "#t-ip", "89.160.20.112").await;
+    click(&client, "#trace-submit").await;
+    let hosting = text_of(&client, "#hosting-facts").await;
+    assert!(hosting.contains("Sweden") && hosting.contains("29518") && hosting.contains("Bredband2"), "{hosting}");
+    select(
+        &client,
+        "#r-to",
+        &world
+            .store
+            .org_list(
+                &rampart_store::orgs::OrgFilter { country: Some("SE".into()), kind: Some("hotline".into()), name_contains: None },
+                &rampart_store::PageRequest::first(5),
+            )
+            .await
+            .expect("orgs")
+            .items[0]
+            .id,
+    )
+    .await;
+    click(&client, "#refer-submit").await;
+    assert!(text_of(&client, "#referrals-h").await.len() > 3);
+    let item_url = client.current_url().await.expect("url").to_string();
+    let item_url = item_url.split('?').next().unwrap_or("").to_owned();
+    snap(&client, "hotline-item").await;
+    click(&client, "#sign-out").await;
+
+    // Sweden's hotline records notice and takedown from its queue.
+    sign_in(&client, &base, "hotline@se.example", PASSWORD).await;
+    client.goto(&format!("{base}/hotline")).await.expect("queue");
+    assert!(text_of(&client, "#referrals-received").await.contains("host.example.se"));
+    click(&client, "#referrals-received .step-notice_sent").await;
+    click(&client, "#referrals-received .step-removed").await;
+    assert!(text_of(&client, "#referrals-received .referral-status").await.contains("removed"));
+    client.goto(&item_url).await.expect("item as referred hotline");
+    assert!(client.find_all(Locator::Css("#report-description")).await.expect("query").is_empty(), "the reporter's words stay with Kenya");
+    click(&client, "#sign-out").await;
+
+    // The reporter's receipt now says the content is gone.
+    client.goto(&format!("{base}/hotline/status?receipt={receipt}")).await.expect("status");
+    let removed_state = text_of(&client, "#status-state").await;
+    assert_ne!(removed_state, received_state);
+
+    // Matching: Kenya lists a known image; a rotated copy uploaded is found.
+    let ke_analyst = world.store.user_by_email("hotline@ke.example").await.expect("lookup").expect("user");
+    let principal = world.state.auth().principal_for(&ke_analyst, rampart_auth::Via::Session, None).await.expect("principal");
+    let actor = rampart_auth::service::Actor { principal: &principal, ip: None };
+    let list = world
+        .state
+        .hash_lists()
+        .create(
+            &actor,
+            &rampart_cop::lists::NewList {
+                org_id: ke.clone(),
+                name: "Known series".into(),
+                source: "test".into(),
+                tlp: "AMBER".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect("list");
+    let csv = "hash,type,tags\nf8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,pdq,series-a\n";
+    world.state.hash_lists().import(&actor, &list.id, csv, false).await.expect("import");
+    sign_in(&client, &base, "hotline@ke.example", PASSWORD).await;
+    client.goto(&format!("{base}/hotline/match")).await.expect("match page");
+    let rotated = corpora().join("pdq/data/reg-test-input/dih/bridge-2-rotate-90.jpg").canonicalize().expect("corpus image");
+    client.find(Locator::Css("#m-file")).await.expect("file input").send_keys(&rotated.to_string_lossy()).await.expect("choose file");
+    click(&client, "#match-submit").await;
+    let results = text_of(&client, "#match-results").await;
+    assert!(results.contains("Known series") && results.contains("series-a"), "{results}");
+    snap(&client, "hotline-match").await;
+    client.goto(&format!("{base}/hotline/stats")).await.expect("stats");
+    assert_eq!(text_of(&client, "#stat-removed").await, "1");
+    assert!(client.find(Locator::Css("#hosting-map path[data-country='SE'][fill='#08519c']")).await.is_ok(), "Sweden is shaded on the map");
+    snap(&client, "hotline-stats").await;
+
+    client.close().await.expect("close browser");
+    server.abort();
+}

@@ -59,7 +59,8 @@ fn literal_keys(text: &str) -> Vec<String> {
     let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
     let mut keys = Vec::new();
     for candidate in literals_after(text, &["\"platform."]) {
-        if candidate.chars().all(is_key_char) {
+        // A literal ending in a dot is a prefix (`PARTIAL_PREFIXES`), not a key.
+        if candidate.chars().all(is_key_char) && !candidate.ends_with('.') {
             keys.push(format!("platform.{candidate}"));
         }
     }
@@ -104,6 +105,41 @@ fn every_language_has_the_same_keys_and_placeholders() {
     }
     // The placeholder scan itself finds what it should.
     assert_eq!(placeholders(&english["platform.home.welcome"]), BTreeSet::from(["name".to_owned()]));
+}
+
+#[test]
+fn partial_catalogues_cover_the_public_hotline_pages() {
+    let english = catalogue("en");
+    for lang in ["es", "ru", "zh"] {
+        let other = catalogue(lang);
+        for (key, text) in &other {
+            assert!(english.contains_key(key), "{lang}: {key} is not in English");
+            assert!(!text.trim().is_empty(), "{lang}: {key} is empty");
+            assert_eq!(placeholders(text), placeholders(&english[key]), "{lang}: placeholders of {key}");
+        }
+        let covered: Vec<&String> =
+            english.keys().filter(|k| rampart_web::i18n::PARTIAL_PREFIXES.iter().any(|p| k.starts_with(p))).collect();
+        let mut same = 0;
+        for key in &covered {
+            assert!(other.contains_key(*key), "{lang}: {key} is missing");
+            same += usize::from(other[*key] == english[*key]);
+        }
+        assert!(covered.len() > 60 && same * 5 < covered.len(), "{lang}: {same} of {} identical to English", covered.len());
+    }
+}
+
+#[tokio::test]
+async fn the_public_report_form_comes_in_the_six_un_languages() {
+    let w = World::new().await;
+    w.add_org("Child Safety Hotline Kenya", "hotline", "KE", None).await;
+    for (lang, _) in rampart_web::i18n::LANGUAGES {
+        let (status, response) = w.get_with_cookie("/hotline/report", &format!("rampart_lang={lang}")).await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+        let page = body_text(response).await;
+        assert!(page.contains(&format!("<html lang=\"{lang}\"")), "{lang}");
+        assert!(page.contains(&catalogue(lang)["cop.public.submit"]), "{lang}: the submit button is translated");
+        assert!(!page.contains("cop.public."), "{lang}: no key shown");
+    }
 }
 
 #[test]
