@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// Decodes and hashes every image `repeat` times on all cores; prints the
-/// throughput.
-pub fn pdq_throughput(paths: &[PathBuf], repeat: usize, decode_only: bool) -> Result<(), CliError> {
+/// throughput and each image's hash (for the script to compare with the
+/// reference). `exact` takes the RGB path the conformance test checks
+/// instead of the luma-plane path matching uses.
+pub fn pdq_throughput(paths: &[PathBuf], repeat: usize, decode_only: bool, exact: bool) -> Result<(), CliError> {
     let images: Vec<(PathBuf, Vec<u8>)> = paths
         .iter()
         .map(|path| {
@@ -23,35 +25,56 @@ pub fn pdq_throughput(paths: &[PathBuf], repeat: usize, decode_only: bool) -> Re
     let work: Vec<&(PathBuf, Vec<u8>)> = (0..repeat.max(1)).flat_map(|_| images.iter()).collect();
     let threads = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let hashes_out: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut failures = Vec::new();
+                    let mut hashes = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some((path, bytes)) = work.get(i) else { break };
-                        let result = decode::rgb(bytes).and_then(|image| {
-                            if decode_only { Ok(()) } else { pdq::hash_rgb(&image.pixels, image.width, image.height).map(|_| ()) }
-                        });
-                        if let Err(err) = result {
-                            failures.push(format!("{}: {err}", path.display()));
+                        let result = if exact {
+                            decode::rgb(bytes).and_then(|image| {
+                                if decode_only { Ok(None) } else { pdq::hash_rgb(&image.pixels, image.width, image.height).map(Some) }
+                            })
+                        } else {
+                            decode::for_hashing(bytes)
+                                .and_then(|image| if decode_only { Ok(None) } else { pdq::hash_decoded(&image).map(Some) })
+                        };
+                        match result {
+                            Ok(Some(hash)) if i < images.len() => hashes.push((path.display().to_string(), hash.hash.to_string())),
+                            Ok(_) => {}
+                            Err(err) => failures.push(format!("{}: {err}", path.display())),
                         }
                     }
-                    failures
+                    (failures, hashes)
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec!["a worker panicked".into()])).collect()
+        let mut failures = Vec::new();
+        for handle in handles {
+            match handle.join() {
+                Ok((failed, hashed)) => {
+                    failures.extend(failed);
+                    hashes_out.lock().map(|mut all| all.extend(hashed)).unwrap_or(());
+                }
+                Err(_) => failures.push("a worker panicked".into()),
+            }
+        }
+        failures
     });
     let seconds = started.elapsed().as_secs_f64();
     if let Some(first) = failures.first() {
         return Err(CliError::Invalid(first.clone()));
     }
+    let hashes: std::collections::BTreeMap<String, String> = hashes_out.into_inner().unwrap_or_default().into_iter().collect();
     println!(
         "{}",
-        serde_json::json!({"benchmark": if decode_only { "decode" } else { "pdq" }, "images": work.len(), "threads": threads, "seconds": seconds, "images_per_second": work.len() as f64 / seconds})
+        serde_json::json!({"benchmark": if decode_only { "decode" } else { "pdq" }, "path": if exact { "rgb" } else { "luma-plane" },
+            "images": work.len(), "threads": threads, "seconds": seconds, "images_per_second": work.len() as f64 / seconds, "hashes": hashes})
     );
     Ok(())
 }

@@ -125,7 +125,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cirt(CirtCommand::IngestMail { cirt, maildir, watch, files, json }) => {
             ingest_mail(&config, &cirt, maildir.as_deref(), watch, &files, json.json).await
         }
-        Command::Bench(BenchCommand::Pdq { images, repeat, decode_only }) => crate::bench::pdq_throughput(&images, repeat, decode_only),
+        Command::Bench(BenchCommand::Pdq { images, repeat, decode_only, exact }) => {
+            crate::bench::pdq_throughput(&images, repeat, decode_only, exact)
+        }
         Command::Bench(BenchCommand::Index { size, queries, radius }) => crate::bench::index(size, queries, radius),
         Command::Cop(CopCommand::Match { list, stored, hashes, radius, images }) => {
             let entries = match (list, stored) {

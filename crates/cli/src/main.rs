@@ -108,6 +108,10 @@ pub enum BenchCommand {
         /// Only decode, to see what hashing itself costs.
         #[arg(long)]
         decode_only: bool,
+        /// Decode to RGB and hash as the conformance test does, instead of
+        /// decoding JPEGs to their luma plane as matching does.
+        #[arg(long)]
+        exact: bool,
     },
     /// Multi-index against a linear scan on random hashes with planted near matches.
     Index {

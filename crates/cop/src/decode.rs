@@ -54,6 +54,59 @@ pub fn rgb(bytes: &[u8]) -> Result<Rgb, CopError> {
     Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
 }
 
+/// Luma (grey) pixels of a decoded image, one byte per pixel.
+pub struct Luma8 {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// An image decoded for hashing: JPEG straight to its luma plane, anything
+/// else to RGB.
+pub enum Decoded {
+    Rgb(Rgb),
+    Luma(Luma8),
+}
+
+/// Decodes bytes for hashing, as fast as the format allows. A JPEG's Y
+/// plane is the PDQ luma (both weight R, G, B by 0.299, 0.587, 0.114), so a
+/// JPEG is decoded to Y alone: no chroma upsampling, no colour conversion,
+/// no RGB-to-luma pass. The hash can differ from hashing the RGB image by a
+/// few bits (rounding of the colour conversion), which `benchmarks/pdq`
+/// measures against the reference; [`rgb`] is the exact path.
+pub fn for_hashing(bytes: &[u8]) -> Result<Decoded, CopError> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return rgb(bytes).map(Decoded::Rgb);
+    }
+    if !jpeg_complete(bytes) {
+        return Err(CopError::Image("cannot decode the image: the JPEG file is truncated (no end-of-image marker)".into()));
+    }
+    let options = zune_core::options::DecoderOptions::default()
+        .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::Luma)
+        .set_max_width(MAX_SIDE as usize)
+        .set_max_height(MAX_SIDE as usize)
+        .set_strict_mode(false);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|err| CopError::Image(format!("cannot read the image header: {err:?}")))?;
+    // Only a YCbCr or grey JPEG has a luma plane (CMYK, YCCK and RGB-coded
+    // ones take the RGB path).
+    use zune_core::colorspace::ColorSpace;
+    if !matches!(decoder.input_colorspace(), Some(ColorSpace::YCbCr | ColorSpace::Luma)) {
+        return rgb(bytes).map(Decoded::Rgb);
+    }
+    let (width, height) = decoder.dimensions().unwrap_or((0, 0));
+    if width == 0 || height == 0 || u64::try_from(width * height).unwrap_or(u64::MAX) > MAX_PIXELS {
+        return Err(CopError::Image(format!(
+            "{width} × {height} pixels is more than Rampart hashes ({MAX_PIXELS} pixels, {MAX_SIDE} a side)"
+        )));
+    }
+    let pixels = decoder.decode().map_err(|err| CopError::Image(format!("cannot decode the image: {err:?}")))?;
+    if pixels.len() < width * height {
+        return Err(CopError::Image("cannot decode the image: fewer pixels than the header says".into()));
+    }
+    Ok(Decoded::Luma(Luma8 { width, height, pixels }))
+}
+
 /// Whether a JPEG has an end-of-image marker after its last start-of-scan
 /// (an embedded thumbnail's own markers come before it).
 fn jpeg_complete(bytes: &[u8]) -> bool {

@@ -360,9 +360,9 @@ impl HashLists {
         Self::require_match(principal)?;
         let (md5, sha256) = digests(&bytes);
         let (variants, quality) = {
-            let image = decode::rgb(&bytes)?;
+            let image = decode::for_hashing(&bytes)?;
             drop(bytes);
-            pdq::dihedral_rgb(&image.pixels, image.width, image.height)?
+            pdq::dihedral_decoded(&image)?
         };
         let built = self.built().await?;
         let mut raw = if quality >= MIN_QUALITY { built.matcher.pdq(&variants, radius.min(64)) } else { Vec::new() };

@@ -75,8 +75,8 @@ impl Matcher {
     /// unless its quality is too low) and its file's MD5 and SHA-256, which
     /// the caller computes from the same bytes. The pixels are dropped here.
     pub fn image(&self, bytes: &[u8], md5: &str, sha256: &str, radius: u32) -> Result<(Vec<Hit>, u32), CopError> {
-        let image = decode::rgb(bytes)?;
-        let (variants, quality) = pdq::dihedral_rgb(&image.pixels, image.width, image.height)?;
+        let image = decode::for_hashing(bytes)?;
+        let (variants, quality) = pdq::dihedral_decoded(&image)?;
         drop(image);
         let mut hits = if quality >= MIN_QUALITY { self.pdq(&variants, radius) } else { Vec::new() };
         hits.extend(self.exact(HashType::Md5, md5));

@@ -470,6 +470,37 @@ fn small_of_rgb(rgb: &[u8], width: usize, height: usize) -> Result<Vec<f32>, Cop
     }))
 }
 
+/// The 64 × 64 image of row-major luma bytes.
+fn small_of_luma8(luma: &[u8], width: usize, height: usize) -> Result<Vec<f32>, CopError> {
+    check_size(luma.len(), width, height, 1)?;
+    Ok(downsample(width, height, &mut |row, line| {
+        for (out, p) in line.iter_mut().zip(&luma[row * width..(row + 1) * width]) {
+            *out = f32::from(*p);
+        }
+    }))
+}
+
+/// The hashes of an image decoded for hashing, and of its seven rotations
+/// and flips (see [`dihedral_rgb`]), with its quality.
+pub fn dihedral_decoded(image: &crate::decode::Decoded) -> Result<([Hash256; 8], u32), CopError> {
+    let small = match image {
+        crate::decode::Decoded::Rgb(rgb) => small_of_rgb(&rgb.pixels, rgb.width, rgb.height)?,
+        crate::decode::Decoded::Luma(luma) => small_of_luma8(&luma.pixels, luma.width, luma.height)?,
+    };
+    let (block, quality) = block_of_small(&small);
+    Ok((dihedral(&block), quality))
+}
+
+/// The PDQ hash of an image decoded for hashing.
+pub fn hash_decoded(image: &crate::decode::Decoded) -> Result<PdqHash, CopError> {
+    let small = match image {
+        crate::decode::Decoded::Rgb(rgb) => small_of_rgb(&rgb.pixels, rgb.width, rgb.height)?,
+        crate::decode::Decoded::Luma(luma) => small_of_luma8(&luma.pixels, luma.width, luma.height)?,
+    };
+    let (block, quality) = block_of_small(&small);
+    Ok(PdqHash { hash: threshold(&block), quality })
+}
+
 /// The PDQ hash of an image given as row-major RGB bytes.
 pub fn hash_rgb(rgb: &[u8], width: usize, height: usize) -> Result<PdqHash, CopError> {
     let (block, quality) = block_of_small(&small_of_rgb(rgb, width, height)?);

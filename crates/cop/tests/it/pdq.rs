@@ -56,6 +56,38 @@ fn hashes_agree_with_the_reference() {
     println!("PDQ conformance: {exact} of {} identical, largest distance {} ({})", cases.len(), worst.0, worst.1);
 }
 
+/// The matching path decodes a JPEG to its luma plane only; it must stay
+/// within the same tolerance of the reference, and lossless images take the
+/// exact path.
+#[test]
+fn the_luma_plane_path_agrees_with_the_reference_too() {
+    let mut worst = (0, String::new());
+    let mut exact = 0;
+    let cases = expected();
+    for (path, reference, reference_quality) in &cases {
+        let bytes = std::fs::read(corpus().join("data").join(path)).expect("image");
+        let image = decode::for_hashing(&bytes).unwrap_or_else(|err| panic!("{path}: {err}"));
+        let is_luma = matches!(image, decode::Decoded::Luma(_));
+        assert!(!is_luma || path.ends_with(".jpg"), "{path}: only JPEGs are decoded to luma");
+        let ours = pdq::hash_decoded(&image).expect("hash");
+        let distance = ours.hash.distance(reference);
+        if *reference_quality >= 80 {
+            assert!(distance <= 10, "{path}: {distance} bits from the reference");
+        }
+        if !is_luma {
+            assert_eq!(ours, hash_file(path), "{path}: non-JPEG images take the RGB path");
+        }
+        exact += usize::from(distance == 0);
+        if distance > worst.0 {
+            worst = (distance, path.clone());
+        }
+    }
+    println!("PDQ luma-plane path: {exact} of {} identical, largest distance {} ({})", cases.len(), worst.0, worst.1);
+    let bytes = std::fs::read(corpus().join("data/bridge-mods/aaa-orig.jpg")).expect("image");
+    assert!(matches!(decode::for_hashing(&bytes[..bytes.len() / 2]), Err(CopError::Image(_))), "a truncated JPEG is refused");
+    assert!(matches!(decode::for_hashing(&[0xFF, 0xD8, 0xFF, 0xD9]), Err(CopError::Image(_))));
+}
+
 #[test]
 fn the_dihedral_hashes_match_the_rotated_and_flipped_images() {
     let bytes = std::fs::read(corpus().join("data/reg-test-input/dih/bridge-1-original.jpg")).expect("image");
