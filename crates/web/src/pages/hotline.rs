@@ -12,7 +12,7 @@ use crate::error::{PageError, WebError};
 use crate::i18n::Tr;
 use crate::viewer::Viewer;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -33,17 +33,22 @@ pub fn routes() -> Router<AppState> {
         .route("/hotline/items/{id}/assess", post(assess))
         .route("/hotline/items/{id}/trace", post(trace))
         .route("/hotline/items/{id}/refer", post(refer))
-        .route("/hotline/items/{id}/hash", post(hash_item))
+        .route("/hotline/items/{id}/hash", post(hash_item).layer(DefaultBodyLimit::max(IMAGE_LIMIT)))
         .route("/hotline/items/{id}/add-to-list", post(add_to_list))
         .route("/hotline/referrals/{id}", post(takedown))
         .route("/hotline/stats", get(stats))
         .route("/hotline/lists", get(lists).post(create_list))
         .route("/hotline/lists/{id}", get(list_page))
-        .route("/hotline/lists/{id}/import", post(import_list))
+        .route("/hotline/lists/{id}/import", post(import_list).layer(DefaultBodyLimit::max(LIST_LIMIT)))
         .route("/hotline/lists/{id}/share", post(share_list))
         .route("/hotline/lists/{id}/export", get(export_list))
-        .route("/hotline/match", get(match_form).post(match_submit))
+        .route("/hotline/match", get(match_form).post(match_submit).layer(DefaultBodyLimit::max(IMAGE_LIMIT)))
 }
+
+/// Photographs given for hashing (held in memory only while hashed).
+const IMAGE_LIMIT: usize = 32 * 1024 * 1024;
+/// Hash list files.
+const LIST_LIMIT: usize = 128 * 1024 * 1024;
 
 fn country_name(code: &str) -> String {
     country::find(code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_owned())

@@ -251,6 +251,14 @@ async fn item_pages_show_no_media_and_uploads_are_hashed_and_dropped() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"form-error\""));
 
+    // Photographs larger than the default form limit are accepted (and this
+    // one refused as an image, not as too large).
+    let large = vec![0u8; 3 * 1024 * 1024];
+    let (status, page) =
+        post_multipart(&w, "/hotline/match", &analyst.cookie(), &[("csrf", &analyst.csrf)], Some(("big.jpg", &large))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("not a JPEG, PNG, WebP, GIF or BMP image"), "refused as an image, not for its size");
+
     // A hash list import names its bad rows and changes nothing.
     let (status, response) = w
         .post_form("/hotline/lists", &analyst.cookie(), &[("csrf", &analyst.csrf), ("org_id", &ke), ("name", "Series"), ("tlp", "AMBER")])
