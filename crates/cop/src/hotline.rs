@@ -81,6 +81,9 @@ slugs!(TakedownStep, "step", {
     Confirmed => "confirmed",
 });
 
+/// Where an item stands, from arrival to the end of its takedown.
+pub const ITEM_STATUSES: [&str; 7] = ["new", "assessed", "referred", "notice_sent", "removed", "confirmed", "closed"];
+
 /// How the hotline is run; the operator sets these in `[cop]`.
 #[derive(Debug, Clone)]
 pub struct HotlineSettings {
@@ -440,17 +443,23 @@ impl Hotline {
         Ok(PublicStatus { receipt: report.receipt, received_at: report.received_at, state, urls: items.len(), removed })
     }
 
-    /// The items a principal's hotlines work, newest first.
+    /// The items a principal's hotlines work, newest first; `status` is one
+    /// status or several separated by commas.
     pub async fn queue(&self, principal: &Principal, status: Option<&str>, page: &PageRequest) -> Result<Page<HotlineItemRow>, CopError> {
         if !principal.has(Permission::HotlineRead) {
             return Err(CopError::Forbidden);
         }
-        if let Some(status) = status
-            && !["new", "assessed", "referred", "notice_sent", "removed", "confirmed", "closed"].contains(&status)
-        {
-            return Err(invalid("status", format!("`{status}` is not an item status")));
-        }
-        let filter = ItemFilter { hotline_org_ids: principal.org_ids_for(Permission::HotlineRead), status: status.map(str::to_owned) };
+        let statuses = match status {
+            None => None,
+            Some(text) => {
+                let parts: Vec<String> = text.split(',').map(|s| s.trim().to_owned()).collect();
+                if let Some(bad) = parts.iter().find(|s| !ITEM_STATUSES.contains(&s.as_str())) {
+                    return Err(invalid("status", format!("`{bad}` is not an item status ({})", ITEM_STATUSES.join(", "))));
+                }
+                Some(parts)
+            }
+        };
+        let filter = ItemFilter { hotline_org_ids: principal.org_ids_for(Permission::HotlineRead), statuses };
         Ok(self.store.hotline_item_list(&filter, page).await?)
     }
 
@@ -783,7 +792,9 @@ impl Hotline {
     }
 
     /// Records hashes computed from material the analyst had for an item
-    /// (the material itself was dropped after hashing).
+    /// (the material itself was dropped after hashing). A match in the hash
+    /// lists (`known_match`), or the same file seen on another item, marks
+    /// the item as known material.
     pub async fn set_item_hashes(
         &self,
         actor: &Actor<'_>,
@@ -798,6 +809,13 @@ impl Hotline {
             return Err(CopError::Forbidden);
         }
         let now = self.now();
+        let known_match = match known_match {
+            Some(found) => Some(found),
+            None => self.store.hotline_item_with_file(sha256, md5, &item.id).await?.map(|other| {
+                let outcome = other.outcome.as_deref().unwrap_or("not yet assessed");
+                format!("the same file as item {} ({outcome})", other.id)
+            }),
+        };
         item.pdq = pdq.map(str::to_owned);
         item.md5 = Some(md5.to_owned());
         item.sha256 = Some(sha256.to_owned());

@@ -179,7 +179,8 @@ pub struct RemovalFact {
 pub struct ItemFilter {
     /// Hotlines whose items to list; `None` means every hotline.
     pub hotline_org_ids: Option<Vec<String>>,
-    pub status: Option<String>,
+    /// Any of these statuses; `None`: all.
+    pub statuses: Option<Vec<String>>,
 }
 
 impl WriteTx {
@@ -400,17 +401,33 @@ impl Store {
         row.as_ref().map(item_from).transpose()
     }
 
+    /// Another item whose material had this SHA-256 or MD5: the earliest
+    /// assessed one, else the earliest.
+    pub async fn hotline_item_with_file(&self, sha256: &str, md5: &str, except: &str) -> Result<Option<HotlineItemRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM hotline_items WHERE (sha256 = $1 OR md5 = $2) AND id <> $3 \
+             ORDER BY CASE WHEN outcome IS NULL OR outcome = 'duplicate' THEN 1 ELSE 0 END, created_at, id LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(sha256.to_owned())
+            .bind(md5.to_owned())
+            .bind(except.to_owned())
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(item_from).transpose()
+    }
+
     /// Newest first; the cursor is the last id (UUIDv7 ids sort by time).
     pub async fn hotline_item_list(&self, filter: &ItemFilter, page: &PageRequest) -> Result<Page<HotlineItemRow>, StoreError> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM hotline_items WHERE ($1 = '' OR id < $1) \
              AND ($2 IS NULL OR (',' || $2 || ',') LIKE ('%,' || hotline_org_id || ',%')) \
-             AND ($3 IS NULL OR status = $3) ORDER BY id DESC LIMIT $4"
+             AND ($3 IS NULL OR (',' || $3 || ',') LIKE ('%,' || status || ',%')) ORDER BY id DESC LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(page.after.clone().unwrap_or_default())
             .bind(joined(&filter.hotline_org_ids))
-            .bind(filter.status.clone())
+            .bind(joined(&filter.statuses))
             .bind(page.fetch_limit())
             .fetch_all(self.reader())
             .await?;

@@ -195,6 +195,14 @@ async fn an_item_is_traced_referred_and_taken_down_with_times_measured() {
 
         let item = env.store.hotline_item_get(&item.id).await.expect("item");
         assert_eq!(item.status, "confirmed");
+        let following = env
+            .hotline
+            .queue(&env.w.ke_analyst, Some("referred,notice_sent,removed,confirmed"), &PageRequest::first(5))
+            .await
+            .expect("queue");
+        assert_eq!(following.items.len(), 1);
+        assert!(env.hotline.queue(&env.w.ke_analyst, Some("referred"), &PageRequest::first(5)).await.expect("queue").items.is_empty());
+        assert_invalid(env.hotline.queue(&env.w.ke_analyst, Some("new,bogus"), &PageRequest::first(5)).await, "status");
         let events: Vec<String> = env.store.hotline_events(&item.id).await.expect("events").into_iter().map(|e| e.kind).collect();
         assert_eq!(events, ["received", "assessed", "traced", "referred", "notice_sent", "removed", "confirmed"]);
 

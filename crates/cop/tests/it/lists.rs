@@ -114,6 +114,12 @@ async fn an_assessed_item_is_hashed_without_keeping_the_image_and_its_hashes_joi
         let again =
             env.lists.match_image(&env.w.ke_analyst, image("reg-test-input/dih/bridge-5-flipx.jpg"), DEFAULT_RADIUS).await.expect("match");
         assert!(again.hits.iter().any(|h| h.list_id == list.id && h.kind == "pdq"), "{:?}", again.hits);
+        // The same file reported again at another address is recognised from
+        // the item, even before any list holds it.
+        env.hotline.submit(None, &public_report("http://mirror.example/y.jpg", "child_sexual_abuse", "en")).await.expect("submit");
+        let mirror = env.hotline.queue(&env.w.ke_analyst, Some("new"), &PageRequest::first(5)).await.expect("queue").items.remove(0);
+        let known = env.hotline.set_item_hashes(&ke, &mirror.id, Some(&found.pdq), &found.md5, &found.sha256, None).await.expect("hashes");
+        assert_eq!(known.known_match, Some(format!("the same file as item {} (illegal_interpol)", item.id)));
         // RED: nobody outside the owning hotline reads it.
         assert!(env.lists.visible(&env.w.se_analyst).await.expect("visible").is_empty());
     })

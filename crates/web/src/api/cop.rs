@@ -83,7 +83,10 @@ pub fn routes() -> Vec<ApiRoute> {
             )
         },
         ApiRoute {
-            parameters: vec![query_parameter("status", "new, assessed, referred, notice_sent, removed, confirmed or closed.")],
+            parameters: vec![query_parameter(
+                "status",
+                "new, assessed, referred, notice_sent, removed, confirmed or closed; several separated by commas.",
+            )],
             response: super::list_of("HotlineItem"),
             handler: get(items),
             ..route("get", "/hotline/items", "listHotlineItems", "Reported addresses your hotlines work, newest first.", analysts)

@@ -271,7 +271,12 @@ async fn queue(State(state): State<AppState>, viewer: Viewer, Query(query): Quer
     let status = query.status.clone().filter(|s| QUEUE_TABS.contains(&s.as_str())).unwrap_or_else(|| "new".into());
     let page_request =
         PageRequest::with_cursor(50, query.cursor.as_deref()).ok_or_else(|| WebError::invalid("cursor", "is not a cursor"))?;
-    let filter = (status != "all").then_some(status.as_str());
+    // The referred tab follows items until their removal is confirmed.
+    let filter = match status.as_str() {
+        "all" => None,
+        "referred" => Some("referred,notice_sent,removed,confirmed"),
+        other => Some(other),
+    };
     let page = state.hotline().queue(principal, filter, &page_request).await?;
     let rows = page.items.iter().map(|i| item_row(&c.t, i)).collect();
     let next_link = page.next_cursor.map(|cursor| format!("/hotline?status={status}&cursor={cursor}"));
