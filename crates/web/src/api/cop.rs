@@ -83,6 +83,20 @@ pub fn routes() -> Vec<ApiRoute> {
             )
         },
         ApiRoute {
+            parameters: vec![query_parameter("receipt", "The receipt of a report you submitted.")],
+            response: json!({"type": "object", "properties": {"receipt": {"type": "string"}, "received_at": {"type": "string"},
+                "state": {"type": "string", "enum": ["received", "in_assessment", "assessed", "referred", "removed"]},
+                "urls": {"type": "integer"}, "removed": {"type": "integer"}}}),
+            handler: get(report_status),
+            ..route(
+                "get",
+                "/hotline/reports/status",
+                "getHotlineReportStatus",
+                "The progress of a report, by its receipt (as the public status page shows it).",
+                "Hotline analysts",
+            )
+        },
+        ApiRoute {
             parameters: vec![query_parameter(
                 "status",
                 "new, assessed, referred, notice_sent, removed, confirmed or closed; several separated by commas.",
@@ -256,6 +270,25 @@ async fn submit(State(state): State<AppState>, caller: ApiCaller, body: axum::bo
     };
     let receipt = state.hotline().submit(Some(&caller.actor()), &report).await?;
     Ok((StatusCode::CREATED, Json(receipt)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ReceiptQuery {
+    receipt: Option<String>,
+}
+
+/// A partner follows the reports it sent: the same coarse progress the
+/// reporter sees, nothing of the assessment.
+async fn report_status(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    super::ApiQuery(query): super::ApiQuery<ReceiptQuery>,
+) -> ApiResult {
+    if !caller.principal.has(rampart_core::Permission::HotlineRead) {
+        return Err(WebError::Forbidden.into());
+    }
+    let receipt = query.receipt.ok_or_else(|| WebError::invalid("receipt", "is required"))?;
+    Ok(Json(state.hotline().public_status(&receipt).await?).into_response())
 }
 
 #[derive(Deserialize, Default)]

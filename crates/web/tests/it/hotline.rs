@@ -181,6 +181,11 @@ async fn partners_and_analysts_work_a_report_through_the_api_to_takedown() {
     let (status, _) =
         w.send_json("POST", &format!("/api/v1/hotline/referrals/{referral_id}"), Some(&ke_token), json!({"step": "confirmed"})).await;
     assert_eq!(status, StatusCode::OK);
+    let receipt_number = receipt["receipt"].as_str().expect("receipt").to_owned();
+    let (status, progress) = w.get_json(&format!("/api/v1/hotline/reports/status?receipt={receipt_number}"), Some(&se_token)).await;
+    assert_eq!((status, progress["state"].as_str()), (StatusCode::OK, Some("removed")), "the partner follows its report to removal");
+    let (status, _) = w.get_json(&format!("/api/v1/hotline/reports/status?receipt={receipt_number}"), Some(&cirt_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, stats) = w.get_json("/api/v1/hotline/stats", Some(&ke_token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stats["overall"]["removed"], 1);
