@@ -23,9 +23,7 @@ fn outlines() -> &'static [(String, String)] {
     })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::svg::escape;
 
 /// The palette step of `value` on a scale up to `max` (1..=5, 0 for none).
 fn step(value: usize, max: usize) -> usize {
@@ -43,12 +41,8 @@ pub fn world_map(title: &str, values: &[(String, usize)], name: &dyn Fn(&str) ->
     let mut listed: Vec<&(String, usize)> = values.iter().filter(|(_, n)| *n > 0).collect();
     listed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let description: Vec<String> = listed.iter().map(|(code, n)| format!("{}: {n}", name(code))).collect();
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart world-map\" viewBox=\"0 0 1000 520\" role=\"img\" aria-labelledby=\"map-t map-d\">\
-         <title id=\"map-t\">{}</title><desc id=\"map-d\">{}</desc><g stroke=\"#fff\" stroke-width=\"0.4\">",
-        escape(title),
-        escape(&description.join("; "))
-    );
+    let mut svg = crate::svg::open_svg("chart world-map", "0 0 1000 520", title, &description.join("; "));
+    svg.push_str("<g stroke=\"#fff\" stroke-width=\"0.4\">");
     for (code, path) in outlines() {
         let value = by_code.get(code).copied().unwrap_or(0);
         svg.push_str(&format!(
@@ -113,14 +107,11 @@ mod tests {
         assert_eq!(fill_of(&svg, "SE"), PALETTE[5]);
         assert_eq!(fill_of(&svg, "FR"), PALETTE[1]);
         assert_eq!(fill_of(&svg, "KE"), PALETTE[0]);
-        assert!(
-            svg.contains("<desc id=\"map-d\">Sweden: 10; France: 2; Tuvalu &lt;&amp;&gt;: 1</desc>"),
-            "a country too small to draw is still listed"
-        );
-        assert!(svg.contains("<title id=\"map-t\">Hosting &lt;countries&gt;</title>"));
+        assert!(svg.contains(">Sweden: 10; France: 2; Tuvalu &lt;&amp;&gt;: 1</desc>"), "a country too small to draw is still listed");
+        assert!(svg.contains(">Hosting &lt;countries&gt;</title>"));
         assert!(svg.contains("<title>Sweden: 10</title>"));
         let empty = world_map("Nothing", &[], &name);
-        assert!(empty.contains("<desc id=\"map-d\"></desc>") && !empty.contains("<rect"));
+        assert!(empty.contains("\"></desc>") && !empty.contains("<rect"));
     }
 
     #[test]
