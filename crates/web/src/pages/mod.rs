@@ -175,6 +175,8 @@ struct HomePage {
     advisories: Vec<(String, String, String, String)>,
     /// The visitor works at or with a CIRT desk.
     cirt: bool,
+    /// The visitor works at a hotline.
+    hotline: bool,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
@@ -194,7 +196,8 @@ async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response,
         .map(|(row, digest)| (row.id, row.tracking_id, row.title, digest.severity.unwrap_or_default()))
         .collect();
     let cirt = principal.is_some_and(|p| p.has(Permission::IncidentRead) || p.has(Permission::ReportSubmit));
-    let mut page = HomePage { welcome: None, roles: Vec::new(), stats: Vec::new(), advisories, cirt, c };
+    let hotline = principal.is_some_and(|p| p.has(Permission::HotlineRead));
+    let mut page = HomePage { welcome: None, roles: Vec::new(), stats: Vec::new(), advisories, cirt, hotline, c };
     if let Some(principal) = &viewer.principal {
         page.welcome = Some(page.c.t.fill("platform.home.welcome", &[("name", &principal.display_name)]));
         page.roles = principal.grants.iter().map(|g| describe_grant(&page.c.t, g)).collect();

@@ -63,6 +63,9 @@ async fn the_public_form_needs_no_account_gives_a_receipt_and_is_rate_limited() 
     let (w, _, _) = world(false).await;
     let csrf = w.fresh_csrf().await;
     let cookie = format!("rampart_csrf={csrf}; rampart_lang=ar");
+    let (_, response) = w.get_with_cookie("/", "").await;
+    let home = body_text(response).await;
+    assert!(home.contains("id=\"home-report-abuse\"") && home.contains("href=\"/guidance\""), "the public finds the form and guidance");
     let (status, response) = w.get_with_cookie("/hotline/report", &cookie).await;
     assert_eq!(status, StatusCode::OK);
     let page = body_text(response).await;
@@ -205,6 +208,8 @@ async fn item_pages_show_no_media_and_uploads_are_hashed_and_dropped() {
     };
     w.state.hotline().submit(None, &report).await.expect("submit");
     let analyst = w.sign_in("hotline@ke.example").await;
+    let (_, response) = w.get_with_cookie("/", &analyst.cookie()).await;
+    assert!(body_text(response).await.contains("id=\"module-hotline\""));
     let (status, response) = w.get_with_cookie("/hotline", &analyst.cookie()).await;
     assert_eq!(status, StatusCode::OK);
     let queue = body_text(response).await;
