@@ -123,6 +123,29 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// Countries (alpha-2) where this principal holds `permission`, by a
+    /// country grant; `None` means every country (a global grant).
+    pub fn countries_for(&self, permission: Permission) -> Option<Vec<String>> {
+        if self.must_set_up_mfa {
+            return Some(Vec::new());
+        }
+        if self.grants.iter().any(|g| g.scope == Scope::Global && g.role.permissions().contains(&permission)) {
+            return None;
+        }
+        Some(
+            self.grants
+                .iter()
+                .filter(|g| g.role.permissions().contains(&permission))
+                .filter_map(|g| match &g.scope {
+                    Scope::Country(cc) => Some(cc.clone()),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+}
+
 /// A record that carries a TLP label.
 #[derive(Debug, Clone, Copy)]
 pub struct Shareable<'a> {

@@ -90,13 +90,10 @@ impl Role {
             Role::CirtAnalyst => &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead, AdvisoryWrite],
             Role::Constituent => &[DirectoryRead, ReportSubmit],
             Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead],
-            Role::GciFocalPoint
-            | Role::GciReviewer
-            | Role::GciEditor
-            | Role::DrillOrganiser
-            | Role::DrillEvaluator
-            | Role::DrillPlayer
-            | Role::StrategyEditor => &[DirectoryRead],
+            Role::GciFocalPoint => &[DirectoryRead, GciAnswer],
+            Role::GciReviewer => &[DirectoryRead, GciReview],
+            Role::GciEditor => &[DirectoryRead, GciEdit, GciReview],
+            Role::DrillOrganiser | Role::DrillEvaluator | Role::DrillPlayer | Role::StrategyEditor => &[DirectoryRead],
             Role::HotlineAnalyst => &[DirectoryRead, HotlineRead, HotlineAssess, HashListManage, HashMatch],
         }
     }
@@ -162,6 +159,12 @@ pub enum Permission {
     HashMatch,
     /// Edit the public guidance pages.
     GuidanceEdit,
+    /// GCI: answer a country's questionnaire, with evidence, and submit it.
+    GciAnswer,
+    /// GCI: review a country's answers (accept, ask, change) and validate.
+    GciReview,
+    /// GCI: draft and freeze editions, run campaigns, import and publish results.
+    GciEdit,
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod advisories;
 pub mod audit;
 pub mod cirt;
 mod error;
+pub mod gci;
 pub mod hotline;
 pub mod orgs;
 pub mod page;
