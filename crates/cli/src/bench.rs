@@ -146,3 +146,60 @@ pub fn index(size: usize, queries: usize, radius: u32) -> Result<(), CliError> {
     );
     Ok(())
 }
+
+/// The GCI uncertainty analysis at full size: `countries` synthetic
+/// countries answering every question of `edition`, `draws` Monte Carlo
+/// draws (uniform ±25% weights, half the draws geometric), on one thread.
+/// Writes the input (leaf values, tree, weights) to `data` so the baseline
+/// script computes the same thing, and prints the time and each country's
+/// median rank as JSON.
+pub fn gci(edition: &str, countries: usize, draws: usize, data: Option<PathBuf>) -> Result<(), CliError> {
+    use rampart_gci::framework;
+    use rampart_gci::score::Compiled;
+    use rampart_gci::uncertainty::{Input, Settings, analyse};
+    let framework = framework::shipped(edition).map_err(|err| CliError::Invalid(err.to_string()))?;
+    let compiled = Compiled::new(&framework);
+    let leaves = compiled.leaves.len();
+    let mut rng = SplitMix(0x6C1);
+    let mut values = Vec::with_capacity(countries * leaves);
+    for _ in 0..countries {
+        // Each country's level, then answers around it on the edition's scale.
+        let level = (rng.next() % 1000) as f64 / 1000.0;
+        for _ in 0..leaves {
+            let noise = (rng.next() % 1000) as f64 / 1000.0 - 0.5;
+            let share = (level + noise * 0.6).clamp(0.0, 1.0);
+            values.push(if framework.questions().all(|q| q.answer == Some(framework::AnswerType::YesNo)) {
+                share.round()
+            } else {
+                (share * 2.0).round() / 2.0
+            });
+        }
+    }
+    let names: Vec<String> = (0..countries).map(|i| format!("C{i:03}")).collect();
+    if let Some(path) = data {
+        let tree = serde_json::json!({
+            "parents": compiled.parents.iter().map(|p| if *p == rampart_gci::score::ROOT { -1 } else { *p as i64 }).collect::<Vec<_>>(),
+            "levels": compiled.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            "weights": compiled.weights,
+            "leaves": compiled.leaves,
+            "values": values,
+            "countries": countries,
+            "scale": framework.max_overall(),
+            "precision": framework.precision,
+            "draws": draws,
+        });
+        std::fs::write(&path, tree.to_string()).map_err(|err| CliError::Invalid(format!("{}: {err}", path.display())))?;
+    }
+    let input = Input::new(&framework, compiled, names, values);
+    let start = Instant::now();
+    let analysis = analyse(&input, Settings { draws, seed: 1, ..Settings::default() });
+    let seconds = start.elapsed().as_secs_f64();
+    let medians: Vec<f64> = analysis.countries.iter().map(|c| c.median_rank).collect();
+    let nominal: Vec<u32> = analysis.countries.iter().map(|c| c.nominal_rank).collect();
+    println!(
+        "{}",
+        serde_json::json!({"edition": edition, "countries": countries, "draws": draws, "seconds": seconds,
+            "mean_rank_shift": analysis.mean_rank_shift, "median_ranks": medians, "nominal_ranks": nominal})
+    );
+    Ok(())
+}

@@ -129,6 +129,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             crate::bench::pdq_throughput(&images, repeat, decode_only, exact)
         }
         Command::Bench(BenchCommand::Index { size, queries, radius }) => crate::bench::index(size, queries, radius),
+        Command::Bench(BenchCommand::Gci { edition, countries, draws, data }) => crate::bench::gci(&edition, countries, draws, data),
         Command::Cop(CopCommand::Match { list, stored, hashes, radius, images }) => {
             let entries = match (list, stored) {
                 (Some(path), _) => crate::cop::load_list(&path)?,

@@ -52,13 +52,15 @@ enum DemoScope {
 
 const COORDINATOR: &str = "Global Cybersecurity Coordination Office (demo)";
 
-const USERS: [(Role, &str, &str, &str, DemoScope); 15] = [
+const USERS: [(Role, &str, &str, &str, DemoScope); 17] = [
     (Role::PlatformAdmin, "admin", "Amina Diallo", COORDINATOR, DemoScope::Global),
     (Role::OrgAdmin, "orgadmin", "Peter Otieno", "KE-CIRT (demo)", DemoScope::Org),
     (Role::CirtManager, "manager", "Grace Wanjiru", "KE-CIRT (demo)", DemoScope::Org),
     (Role::CirtAnalyst, "analyst", "Daniel Kiprop", "KE-CIRT (demo)", DemoScope::Org),
     (Role::Constituent, "isp", "Fatuma Hassan", "Savannah Telecom (demo)", DemoScope::Org),
     (Role::GciFocalPoint, "focalpoint", "Joseph Mwangi", "Ministry of ICT and Digital Economy (demo)", DemoScope::Country("KE")),
+    (Role::GciFocalPoint, "focalpoint-br", "Ana Souza", "BR-CIRT (demo)", DemoScope::Country("BR")),
+    (Role::GciFocalPoint, "focalpoint-ee", "Mart Kask", "EE-CIRT (demo)", DemoScope::Country("EE")),
     (Role::GciReviewer, "reviewer", "Claire Dubois", COORDINATOR, DemoScope::Global),
     (Role::GciEditor, "editor", "Omar Haddad", COORDINATOR, DemoScope::Global),
     (Role::DrillOrganiser, "drills", "Lucía Fernández", COORDINATOR, DemoScope::Global),
@@ -268,6 +270,8 @@ pub enum DemoError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Store(#[from] rampart_store::StoreError),
+    #[error("demo GCI: {0}")]
+    Gci(String),
     #[error("demo hotline: {0}")]
     Cop(String),
 }
@@ -372,6 +376,7 @@ pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt
     }
     seed_cirt(auth, &org_ids, signer).await?;
     seed_hotline(auth, &org_ids).await?;
+    seed_gci(auth).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(
@@ -468,6 +473,72 @@ async fn seed_hotline(auth: &AuthService, org_ids: &std::collections::HashMap<St
         .collect::<Vec<_>>()
         .join("\n");
     lists.import(&ke, &list.id, &csv, false).await.map_err(cop_err)?;
+    Ok(())
+}
+
+/// Synthetic pillar scores for every country, for the demo's published
+/// results: made up from each country code (FNV-1a), so the map and tables
+/// have something to show. They are not ITU data and say so in their name.
+pub fn synthetic_results_csv() -> String {
+    let mut lines = vec!["country,overall,legal,technical,organizational,capacity,cooperation".to_owned()];
+    for country in rampart_gci::countries::all() {
+        let mut hash = country.alpha2.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let mut next = || {
+            hash ^= hash << 13;
+            hash ^= hash >> 7;
+            hash ^= hash << 17;
+            (hash % 10_000) as f64 / 10_000.0
+        };
+        // A country's general level, then each pillar around it.
+        let level = 0.15 + 0.85 * next();
+        let pillars: Vec<f64> = (0..5).map(|_| ((level + (next() - 0.5) * 0.3).clamp(0.0, 1.0) * 2000.0).round() / 100.0).collect();
+        let overall: f64 = pillars.iter().sum();
+        lines.push(format!("{},{overall:.2},{}", country.alpha2, pillars.iter().map(|p| format!("{p:.2}")).collect::<Vec<_>>().join(",")));
+    }
+    lines.join("\n")
+}
+
+/// The GCI's part of the demo: synthetic published results on the 2024
+/// edition, and an open campaign for Kenya, Brazil and Estonia with Kenya
+/// part-way through its answers.
+async fn seed_gci(auth: &AuthService) -> Result<(), DemoError> {
+    use rampart_gci::campaigns::{AnswerInput, Evidence, Gci};
+    let store = auth.store().clone();
+    let gci = Gci::new(store.clone(), auth.clock());
+    let principal = |email: &str| {
+        let email = format!("{email}@{DEMO_DOMAIN}");
+        let store = store.clone();
+        async move {
+            let row = store.user_by_email(&email).await?.ok_or(rampart_store::StoreError::NotFound { entity: "user" })?;
+            Ok::<_, DemoError>(auth.principal_for(&row, rampart_auth::Via::Session, None).await?)
+        }
+    };
+    let gci_err = |err: rampart_gci::GciError| DemoError::Gci(err.to_string());
+    let editor = principal("editor").await?;
+    let focal = principal("focalpoint").await?;
+    let editor = Actor { principal: &editor, ip: None };
+    let focal = Actor { principal: &focal, ip: None };
+    gci.import_published(&editor, "gci-2024", "GCI 2024 — synthetic demo results (not ITU data)", &synthetic_results_csv())
+        .await
+        .map_err(gci_err)?;
+    let deadline = (auth.now() + chrono::Duration::days(60)).date_naive().to_string();
+    let countries = ["KE", "BR", "EE"].map(str::to_owned);
+    let campaign = gci.open_campaign(&editor, "gci-2024", "GCI 2026 round (demo)", &deadline, &countries).await.map_err(gci_err)?;
+    let today = auth.now().date_naive().to_string();
+    let link = |url: &str, name: &str| Evidence { kind: "link".into(), target: url.into(), name: name.into(), checked_on: today.clone() };
+    let answers = [
+        ("L1.1.a.q1", "in_place", link("https://ict.go.ke.example/computer-misuse-act", "Computer Misuse and Cybercrimes Act")),
+        (
+            "L1.1.b.q1",
+            "partial",
+            link("https://ict.go.ke.example/computer-misuse-act#s17", "Computer Misuse and Cybercrimes Act, section 17"),
+        ),
+        ("T1.1.a.q1", "in_place", link("https://cirt.ke.example/about", "National KE-CIRT/CC mandate")),
+    ];
+    for (question, value, evidence) in answers {
+        let input = AnswerInput { value: value.into(), comment: String::new(), evidence: vec![evidence] };
+        gci.save_answer(&focal, &campaign.id, "KE", question, &input).await.map_err(gci_err)?;
+    }
     Ok(())
 }
 

@@ -113,6 +113,18 @@ pub enum BenchCommand {
         #[arg(long)]
         exact: bool,
     },
+    /// The GCI uncertainty analysis: synthetic countries, Monte Carlo draws, one thread.
+    Gci {
+        #[arg(long, default_value = "gci-2024")]
+        edition: String,
+        #[arg(long, default_value_t = 194)]
+        countries: usize,
+        #[arg(long, default_value_t = 10_000)]
+        draws: usize,
+        /// Write the input as JSON here, for the baseline script.
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
+    },
     /// Multi-index against a linear scan on random hashes with planted near matches.
     Index {
         #[arg(long, default_value_t = 1_000_000)]

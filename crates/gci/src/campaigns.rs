@@ -202,12 +202,25 @@ impl Gci {
 
     // ----- editions --------------------------------------------------------
 
+    /// Every edition; the shipped ones are stored on first use, so a new
+    /// database needs no setup step.
     pub async fn editions(&self) -> Result<Vec<EditionRow>, GciError> {
+        let stored = self.store.gci_editions().await?;
+        if framework::SHIPPED.iter().all(|(code, _, _)| stored.iter().any(|e| e.code == *code)) {
+            return Ok(stored);
+        }
+        self.install_shipped().await?;
         Ok(self.store.gci_editions().await?)
     }
 
     pub async fn edition(&self, code: &str) -> Result<(EditionRow, Framework), GciError> {
-        let row = self.store.gci_edition(code).await.map_err(store_err)?;
+        let row = match self.store.gci_edition(code).await {
+            Err(StoreError::NotFound { .. }) if framework::SHIPPED.iter().any(|(c, _, _)| *c == code) => {
+                self.install_shipped().await?;
+                self.store.gci_edition(code).await.map_err(store_err)?
+            }
+            other => other.map_err(store_err)?,
+        };
         let framework = parse_framework(&row)?;
         Ok((row, framework))
     }

@@ -23,7 +23,7 @@ pub enum Aggregation {
 
 /// Added before taking logarithms so a zero indicator does not make its
 /// whole pillar zero; subtracted again after.
-const GEOMETRIC_OFFSET: f64 = 0.01;
+pub(crate) const GEOMETRIC_OFFSET: f64 = 0.01;
 
 /// The framework as flat arrays. Index 0.. in the framework's node order.
 #[derive(Debug, Clone)]
@@ -88,6 +88,34 @@ impl Compiled {
             pillars: (0..pillars.len()).collect(),
             pillar_max: framework.pillar_max,
         }
+    }
+
+    /// The tree cut at indicators: pillars with their indicators as
+    /// leaves, for results that keep indicator scores but not answers.
+    pub fn indicators_only(framework: &Framework) -> Compiled {
+        let kept: Vec<&crate::framework::Node> =
+            framework.nodes.iter().filter(|n| matches!(n.level, Level::Pillar | Level::Indicator)).collect();
+        let index: HashMap<&str, usize> = kept.iter().enumerate().map(|(i, node)| (node.id.as_str(), i)).collect();
+        let mut compiled = Compiled {
+            ids: kept.iter().map(|n| n.id.clone()).collect(),
+            levels: kept.iter().map(|n| n.level).collect(),
+            parents: kept.iter().map(|n| n.parent.as_deref().and_then(|p| index.get(p).copied()).unwrap_or(ROOT)).collect(),
+            weights: kept.iter().map(|n| n.weight).collect(),
+            leaves: Vec::new(),
+            leaf_of: Vec::new(),
+            pillars: Vec::new(),
+            pillar_max: framework.pillar_max,
+        };
+        for (i, level) in compiled.levels.iter().enumerate() {
+            if *level == Level::Indicator {
+                compiled.leaf_of.push(Some(compiled.leaves.len()));
+                compiled.leaves.push(i);
+            } else {
+                compiled.leaf_of.push(None);
+                compiled.pillars.push(i);
+            }
+        }
+        compiled
     }
 
     pub fn len(&self) -> usize {

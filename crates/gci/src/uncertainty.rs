@@ -13,7 +13,7 @@
 
 use crate::framework::{Framework, Level, round_to};
 use crate::rank::dense_rank_into;
-use crate::score::{Aggregation, Compiled, ROOT};
+use crate::score::{Aggregation, Compiled, GEOMETRIC_OFFSET, ROOT};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Gamma};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -67,6 +67,35 @@ impl Input {
             countries,
             values,
         }
+    }
+
+    /// The input for a set of results: at indicator level when every
+    /// country has every indicator's score (a campaign's results), else at
+    /// pillar level over the countries with every pillar (an import). The
+    /// second value lists the countries left out for missing pillars.
+    pub fn from_entries(framework: &Framework, entries: &[crate::table::Entry]) -> (Input, Vec<String>) {
+        let indicator_ids: Vec<String> = framework.nodes.iter().filter(|n| n.level == Level::Indicator).map(|n| n.id.clone()).collect();
+        let with_indicators = !entries.is_empty() && entries.iter().all(|e| indicator_ids.iter().all(|id| e.indicators.contains_key(id)));
+        let compiled = if with_indicators { Compiled::indicators_only(framework) } else { Compiled::pillars_only(framework) };
+        let leaf_ids: Vec<String> = compiled.leaves.iter().map(|i| compiled.ids[*i].clone()).collect();
+        let mut countries = Vec::new();
+        let mut values = Vec::new();
+        let mut excluded = Vec::new();
+        for entry in entries {
+            let row: Option<Vec<f64>> = if with_indicators {
+                leaf_ids.iter().map(|id| entry.indicators.get(id).copied()).collect()
+            } else {
+                leaf_ids.iter().map(|id| entry.pillars.get(id).map(|v| v / framework.pillar_max)).collect()
+            };
+            match row {
+                Some(row) => {
+                    countries.push(entry.country.clone());
+                    values.extend(row);
+                }
+                None => excluded.push(entry.country.clone()),
+            }
+        }
+        (Input::new(framework, compiled, countries, values), excluded)
     }
 
     fn leaves(&self) -> usize {
@@ -159,6 +188,7 @@ pub fn analyse(input: &Input, settings: Settings) -> Analysis {
     let mut scores = vec![0.0; n];
     let mut draw_ranks = vec![0u32; n];
     let gammas = gamma_shapes(compiled, settings.weights);
+    let geometric_plan = GeometricPlan::new(compiled);
     for d in 0..draws {
         draw_weights(compiled, settings.weights, &gammas, &mut rng, &mut weights);
         compiled.normalise(&weights, &mut normalised);
@@ -167,7 +197,9 @@ pub fn analyse(input: &Input, settings: Settings) -> Analysis {
             factors[d * (pillar_count + 1) + p] = normalised[*pillar];
         }
         factors[d * (pillar_count + 1) + pillar_count] = if geometric { 1.0 } else { 0.0 };
-        if geometric {
+        if geometric && let Some(plan) = &geometric_plan {
+            plan.scores(compiled, &normalised, &input.values, leaves, &mut scores);
+        } else if geometric {
             for (score, row) in scores.iter_mut().zip(input.values.chunks_exact(leaves.max(1))) {
                 *score = compiled.evaluate(row, &normalised, Aggregation::Geometric, &mut scratch);
             }
@@ -240,6 +272,70 @@ pub fn analyse(input: &Input, settings: Settings) -> Analysis {
         leave_one_out: leave_one_out(input, &nominal_ranks),
         diagnostics: diagnostics(input, &node_scores),
         mean_rank_shift: shifts.iter().sum::<f64>() / draws as f64,
+    }
+}
+
+/// The geometric aggregation without walking the tree per country: each
+/// leaf's weight within its indicator is computed once per draw, then a
+/// country costs one pass over its leaves, a logarithm per indicator and
+/// one exponential (the pillar's exponential and the overall score's
+/// logarithm cancel).
+struct GeometricPlan {
+    /// Indicator position of each leaf.
+    leaf_indicator: Vec<usize>,
+    /// Node index of each indicator.
+    indicators: Vec<usize>,
+    /// Pillar position of each indicator.
+    indicator_pillar: Vec<usize>,
+}
+
+impl GeometricPlan {
+    /// `None` when some leaf has no indicator above it (pillar-level data).
+    fn new(compiled: &Compiled) -> Option<GeometricPlan> {
+        let indicators: Vec<usize> = (0..compiled.len()).filter(|i| compiled.levels[*i] == Level::Indicator).collect();
+        let mut leaf_indicator = Vec::with_capacity(compiled.leaves.len());
+        for leaf in &compiled.leaves {
+            let mut node = *leaf;
+            while compiled.levels[node] != Level::Indicator {
+                node = compiled.parents[node];
+                if node == ROOT {
+                    return None;
+                }
+            }
+            leaf_indicator.push(indicators.iter().position(|i| *i == node)?);
+        }
+        let indicator_pillar =
+            indicators.iter().map(|i| compiled.pillars.iter().position(|p| *p == compiled.parents[*i])).collect::<Option<Vec<_>>>()?;
+        Some(GeometricPlan { leaf_indicator, indicators, indicator_pillar })
+    }
+
+    fn scores(&self, compiled: &Compiled, normalised: &[f64], values: &[f64], leaves: usize, scores: &mut [f64]) {
+        // Weight of each node within its indicator (1 at the indicator).
+        let mut within = vec![1.0; compiled.len()];
+        for i in 0..compiled.len() {
+            let parent = compiled.parents[i];
+            if matches!(compiled.levels[i], Level::Pillar | Level::Indicator) || parent == ROOT {
+                continue;
+            }
+            within[i] = normalised[i] * within[parent];
+        }
+        let leaf_weights: Vec<f64> = compiled.leaves.iter().map(|i| within[*i]).collect();
+        let indicator_weights: Vec<f64> = self.indicators.iter().map(|i| normalised[*i]).collect();
+        let pillar_weights: Vec<f64> = compiled.pillars.iter().map(|p| normalised[*p]).collect();
+        let mut indicator_values = vec![0.0; self.indicators.len()];
+        let mut pillar_logs = vec![0.0; pillar_weights.len()];
+        for (score, row) in scores.iter_mut().zip(values.chunks_exact(leaves.max(1))) {
+            indicator_values.fill(0.0);
+            for ((value, weight), k) in row.iter().zip(&leaf_weights).zip(&self.leaf_indicator) {
+                indicator_values[*k] += value * weight;
+            }
+            pillar_logs.fill(0.0);
+            for (k, value) in indicator_values.iter().enumerate() {
+                pillar_logs[self.indicator_pillar[k]] += indicator_weights[k] * (value + GEOMETRIC_OFFSET).max(1e-12).ln();
+            }
+            let overall_log: f64 = pillar_logs.iter().zip(&pillar_weights).map(|(l, w)| l * w).sum();
+            *score = overall_log.exp() - GEOMETRIC_OFFSET;
+        }
     }
 }
 

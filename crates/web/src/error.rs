@@ -216,3 +216,22 @@ impl IntoResponse for PageError {
 fn askama_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
+
+impl From<rampart_gci::GciError> for WebError {
+    fn from(err: rampart_gci::GciError) -> Self {
+        use rampart_gci::GciError;
+        match err {
+            GciError::Framework { .. } => WebError::invalid("file", err.to_string()),
+            GciError::Invalid { field, message } => WebError::Invalid { field, message },
+            GciError::Rows(rows) => {
+                let shown: Vec<String> = rows.iter().take(20).cloned().collect();
+                let more = if rows.len() > shown.len() { format!("; and {} more", rows.len() - shown.len()) } else { String::new() };
+                WebError::invalid("file", format!("{} bad row(s), nothing imported: {}{more}", rows.len(), shown.join("; ")))
+            }
+            GciError::State(message) => WebError::Conflict { field: "status".into(), message },
+            GciError::Forbidden => WebError::Forbidden,
+            GciError::NotFound(entity) => WebError::NotFound(entity),
+            GciError::Store(store) => store.into(),
+        }
+    }
+}

@@ -15,6 +15,10 @@ pub const LANGUAGES: [(&str, &str); 6] =
 
 /// The key prefixes a partial catalogue must cover (the catalogue test
 /// holds them to it).
+/// Sections French and Arabic do not cover yet: they fall back to English
+/// until translated (the GCI pages, new in this release).
+pub const PENDING_PREFIXES: [&str; 1] = ["gci."];
+
 pub const PARTIAL_PREFIXES: [&str; 7] =
     ["platform.shell.", "platform.nav.", "cop.nav.", "cop.public.", "cop.categories.", "cop.status.", "cop.guidance."];
 

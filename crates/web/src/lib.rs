@@ -69,6 +69,10 @@ struct Inner {
     hotline: rampart_cop::hotline::Hotline,
     hash_lists: rampart_cop::lists::HashLists,
     guidance: rampart_cop::guidance::Guidance,
+    gci: rampart_gci::campaigns::Gci,
+    /// Uncertainty analyses of published result sets, by set id: a set
+    /// never changes once stored, so its analysis is computed once.
+    gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
     public_form_limiter: RateLimiter,
     status_limiter: RateLimiter,
     config: WebConfig,
@@ -89,6 +93,8 @@ impl AppState {
                 hotline: rampart_cop::hotline::Hotline::new(auth.store().clone(), auth.clock(), config.hotline.clone()),
                 hash_lists: rampart_cop::lists::HashLists::new(auth.store().clone(), auth.clock()),
                 guidance: rampart_cop::guidance::Guidance::new(auth.store().clone(), auth.clock()),
+                gci: rampart_gci::campaigns::Gci::new(auth.store().clone(), auth.clock()),
+                gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
                 // Receipt look-ups: enough for a reporter, too few to guess.
@@ -139,6 +145,26 @@ impl AppState {
 
     pub fn guidance(&self) -> &rampart_cop::guidance::Guidance {
         &self.inner.guidance
+    }
+
+    pub fn gci(&self) -> &rampart_gci::campaigns::Gci {
+        &self.inner.gci
+    }
+
+    /// The cached analysis of a result set, computed by `make` on first use.
+    pub fn gci_analysis(
+        &self,
+        set_id: &str,
+        make: impl FnOnce() -> rampart_gci::uncertainty::Analysis,
+    ) -> Arc<rampart_gci::uncertainty::Analysis> {
+        if let Some(found) = self.inner.gci_analyses.lock().ok().and_then(|cache| cache.get(set_id).cloned()) {
+            return found;
+        }
+        let analysis = Arc::new(make());
+        if let Ok(mut cache) = self.inner.gci_analyses.lock() {
+            cache.insert(set_id.to_owned(), analysis.clone());
+        }
+        analysis
     }
 
     pub fn store(&self) -> &Store {

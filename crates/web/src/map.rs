@@ -33,6 +33,43 @@ fn step(value: usize, max: usize) -> usize {
     (value * 5).div_ceil(max).clamp(1, 5)
 }
 
+/// A choropleth of classes: each country (ISO alpha-2) gets a palette step
+/// (1..=5; 0 for none) and the text its title shows; the legend names each
+/// step used. The description lists every country in the order given.
+pub fn classed_map(
+    title: &str,
+    countries: &[(String, usize, String)],
+    legend: &[(usize, String)],
+    name: &dyn Fn(&str) -> String,
+) -> String {
+    let by_code: HashMap<String, (usize, &str)> =
+        countries.iter().map(|(code, step, text)| (code.to_ascii_uppercase(), ((*step).min(5), text.as_str()))).collect();
+    let description: Vec<String> = countries.iter().map(|(code, _, text)| format!("{}: {text}", name(code))).collect();
+    let mut svg = crate::svg::open_svg("chart world-map", "0 0 1000 520", title, &description.join("; "));
+    svg.push_str("<g stroke=\"#fff\" stroke-width=\"0.4\">");
+    for (code, path) in outlines() {
+        let (step, text) = by_code.get(code).copied().unwrap_or((0, "—"));
+        svg.push_str(&format!(
+            "<path class=\"country\" data-country=\"{code}\" fill=\"{}\" d=\"{path}\"><title>{}: {}</title></path>",
+            PALETTE[step],
+            escape(&name(code)),
+            escape(text)
+        ));
+    }
+    svg.push_str("</g>");
+    for (index, (step, label)) in legend.iter().enumerate() {
+        let x = 20 + index * 160;
+        svg.push_str(&format!(
+            "<rect x=\"{x}\" y=\"500\" width=\"14\" height=\"14\" fill=\"{}\"/><text x=\"{}\" y=\"512\" font-size=\"12\">{}</text>",
+            PALETTE[(*step).min(5)],
+            x + 18,
+            escape(label)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// A choropleth of `values` (ISO alpha-2, count); `name` gives a country's
 /// name for titles and the description.
 pub fn world_map(title: &str, values: &[(String, usize)], name: &dyn Fn(&str) -> String) -> String {
@@ -112,6 +149,18 @@ mod tests {
         assert!(svg.contains("<title>Sweden: 10</title>"));
         let empty = world_map("Nothing", &[], &name);
         assert!(empty.contains("\"></desc>") && !empty.contains("<rect"));
+    }
+
+    #[test]
+    fn classed_maps_colour_by_class_and_name_the_legend() {
+        let countries = vec![("SE".to_owned(), 5, "Tier 1 (97.5)".to_owned()), ("FR".to_owned(), 1, "Tier 5 <x>".to_owned())];
+        let svg = classed_map("By tier", &countries, &[(5, "Tier 1".into()), (1, "Tier 5".into())], &name);
+        assert_eq!(fill_of(&svg, "SE"), PALETTE[5]);
+        assert_eq!(fill_of(&svg, "FR"), PALETTE[1]);
+        assert_eq!(fill_of(&svg, "KE"), PALETTE[0]);
+        assert!(svg.contains("<title>Sweden: Tier 1 (97.5)</title>"));
+        assert!(svg.contains(">Sweden: Tier 1 (97.5); France: Tier 5 &lt;x&gt;</desc>"));
+        assert!(svg.contains(">Tier 5</text>"));
     }
 
     #[test]

@@ -49,6 +49,102 @@ pub fn bar_chart(title: &str, bars: &[(String, usize)]) -> String {
     svg
 }
 
+/// Horizontal bars for scores on a fixed scale: (label, value, maximum),
+/// the value printed with `places` decimals; an optional marker per bar
+/// (a comparison such as the regional average) is drawn as a tick.
+pub fn score_bars(title: &str, bars: &[(String, f64, f64, Option<f64>)], places: usize) -> String {
+    let row = 26;
+    let label_width = 230;
+    let bar_area = 300.0;
+    let height = 30 + row * bars.len().max(1);
+    let description: Vec<String> = bars
+        .iter()
+        .map(|(l, v, max, mark)| match mark {
+            Some(m) => format!("{l}: {v:.places$} of {max} (comparison {m:.places$})"),
+            None => format!("{l}: {v:.places$} of {max}"),
+        })
+        .collect();
+    let mut svg = open_svg("chart", &format!("0 0 {} {height}", label_width + 300 + 70), title, &description.join("; "));
+    for (index, (label, value, max, mark)) in bars.iter().enumerate() {
+        let y = 10 + row * index;
+        let scale = if *max > 0.0 { bar_area / max } else { 0.0 };
+        let width = (value.clamp(0.0, *max) * scale).round();
+        svg.push_str(&format!(
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" class=\"chart-label\">{label}</text>\
+             <rect x=\"{label_width}\" y=\"{y}\" width=\"300\" height=\"18\" class=\"chart-track\"/>\
+             <rect x=\"{label_width}\" y=\"{y}\" width=\"{width}\" height=\"18\" class=\"chart-bar\"/>\
+             <text x=\"{vx}\" y=\"{ty}\" class=\"chart-value\">{value:.places$}</text>",
+            lx = label_width - 8,
+            ty = y + 14,
+            vx = label_width + 306,
+            label = escape(label),
+        ));
+        if let Some(mark) = mark {
+            let x = label_width as f64 + (mark.clamp(0.0, *max) * scale).round();
+            svg.push_str(&format!("<line x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\" class=\"chart-mark\"/>", y - 3, y + 21));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A radar chart of shares in [0, 1] on each axis: one filled polygon for
+/// the subject and, when given, an outline for a comparison.
+pub fn radar_chart(title: &str, axes: &[(String, f64)], comparison: Option<(&str, &[f64])>, subject: &str) -> String {
+    let (cx, cy, radius) = (200.0_f64, 190.0_f64, 130.0_f64);
+    let n = axes.len().max(3);
+    let point = |index: usize, share: f64| {
+        let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * index as f64 / n as f64;
+        (cx + radius * share.clamp(0.0, 1.0) * angle.cos(), cy + radius * share.clamp(0.0, 1.0) * angle.sin())
+    };
+    let polygon = |shares: &mut dyn Iterator<Item = f64>| {
+        shares.enumerate().map(|(i, s)| point(i, s)).map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ")
+    };
+    let mut description: Vec<String> = axes.iter().map(|(l, v)| format!("{l}: {:.0}%", v * 100.0)).collect();
+    if let Some((label, values)) = comparison {
+        description.push(format!(
+            "{label}: {}",
+            axes.iter().zip(values).map(|((l, _), v)| format!("{l} {:.0}%", v * 100.0)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let mut svg = open_svg("chart radar", "0 0 400 400", title, &description.join("; "));
+    for ring in [0.25, 0.5, 0.75, 1.0] {
+        svg.push_str(&format!("<polygon class=\"radar-ring\" points=\"{}\"/>", polygon(&mut (0..n).map(|_| ring))));
+    }
+    for (index, (label, _)) in axes.iter().enumerate() {
+        let (x, y) = point(index, 1.0);
+        let (lx, ly) = point(index, 1.18);
+        let anchor = if (lx - cx).abs() < 5.0 {
+            "middle"
+        } else if lx > cx {
+            "start"
+        } else {
+            "end"
+        };
+        svg.push_str(&format!(
+            "<line class=\"radar-axis\" x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\"/>\
+             <text class=\"chart-label\" x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\">{}</text>",
+            escape(label)
+        ));
+    }
+    if let Some((_, values)) = comparison {
+        svg.push_str(&format!("<polygon class=\"radar-compare\" points=\"{}\"/>", polygon(&mut values.iter().copied())));
+    }
+    svg.push_str(&format!("<polygon class=\"radar-subject\" points=\"{}\"/>", polygon(&mut axes.iter().map(|(_, v)| *v))));
+    svg.push_str(&format!(
+        "<rect x=\"10\" y=\"375\" width=\"12\" height=\"12\" class=\"radar-subject\"/><text x=\"26\" y=\"386\" class=\"chart-label\">{}</text>",
+        escape(subject)
+    ));
+    if let Some((label, _)) = comparison {
+        svg.push_str(&format!(
+            "<rect x=\"200\" y=\"375\" width=\"12\" height=\"12\" class=\"radar-compare\"/><text x=\"216\" y=\"386\" class=\"chart-label\">{}</text>",
+            escape(label)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +162,23 @@ mod tests {
         assert!(svg.contains("a &amp; b"));
         assert!(svg.contains(">fraud: 4; a &amp; b: 2</desc>"));
         assert!(bar_chart("Empty", &[]).contains("chart-empty"));
+    }
+
+    #[test]
+    fn score_bars_and_radar_describe_every_value() {
+        let svg = score_bars("Pillars", &[("Legal".into(), 20.0, 20.0, Some(10.0)), ("Technical".into(), 5.0, 20.0, None)], 2);
+        assert!(svg.contains("width=\"300\" height=\"18\" class=\"chart-bar\""), "a full score fills the track");
+        assert!(svg.contains("width=\"75\" height=\"18\" class=\"chart-bar\""), "a quarter fills a quarter");
+        assert!(svg.contains(">Legal: 20.00 of 20 (comparison 10.00); Technical: 5.00 of 20</desc>"));
+        assert!(svg.contains("x1=\"380\""), "the comparison tick sits at half the track");
+        let radar = radar_chart(
+            "Profile",
+            &[("A".into(), 1.0), ("B".into(), 0.5), ("C<".into(), 0.0)],
+            Some(("Region", &[0.5, 0.5, 0.5])),
+            "Kenya",
+        );
+        assert!(radar.contains("class=\"radar-subject\" points=\"200.0,60.0 "), "a full share reaches the rim at the top");
+        assert!(radar.contains(">A: 100%; B: 50%; C&lt;: 0%; Region: A 50%, B 50%, C&lt; 50%</desc>"));
+        assert_eq!(radar.matches("radar-axis").count(), 3);
     }
 }

@@ -45,7 +45,6 @@ impl Env {
         let clock = ManualClock::new(t0());
         let auth = AuthService::new(store.clone(), Arc::new(clock.clone()), AuthConfig::default());
         let gci = Gci::new(store.clone(), Arc::new(clock.clone()));
-        gci.install_shipped().await.expect("install editions");
         let cli = Principal::cli("test");
         let cli = actor(&cli);
         let new_org = |name: &str, country: Option<&str>| NewOrg {

@@ -79,3 +79,22 @@ fn tier_probabilities_add_up() {
     // Every indicator is answered the same way by two of three countries at most: none flat at 90%.
     assert!(analysis.diagnostics.flat_indicators.is_empty());
 }
+
+#[test]
+fn the_fast_geometric_path_equals_the_tree_walk() {
+    use rampart_gci::score::Aggregation;
+    let framework = framework::shipped("gci-2024").unwrap();
+    let compiled = Compiled::new(&framework);
+    let leaves = compiled.leaves.len();
+    let values: Vec<f64> = (0..leaves).map(|i| [0.0, 0.5, 1.0][i % 3]).collect();
+    let mut normalised = Vec::new();
+    compiled.normalise(&compiled.weights, &mut normalised);
+    let mut scratch = vec![0.0; compiled.len()];
+    let walked = compiled.evaluate(&values, &normalised, Aggregation::Geometric, &mut scratch);
+    // Geometric-only analysis with no spread: every draw is the nominal geometric score.
+    let input = Input::new(&framework, compiled, vec!["AAA".into()], values);
+    let analysis = analyse(&input, Settings { draws: 3, seed: 1, weights: WeightModel::Uniform { spread: 0.0 }, geometric_share: 1.0 });
+    let tier = framework.tier_of(walked * 100.0).unwrap().number;
+    assert_eq!(analysis.countries[0].tiers.iter().find(|(n, _)| *n == tier).map(|(_, p)| *p), Some(1.0), "walked score {walked}");
+    assert!(walked > 0.3 && walked < 0.6, "{walked}");
+}

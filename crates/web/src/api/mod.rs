@@ -6,6 +6,7 @@
 mod advisories;
 mod cirt;
 mod cop;
+pub(crate) mod gci;
 mod platform;
 
 use crate::AppState;
@@ -115,6 +116,7 @@ pub fn catalogue() -> Vec<ApiRoute> {
     routes.extend(cirt::routes());
     routes.extend(advisories::routes());
     routes.extend(cop::routes());
+    routes.extend(gci::routes());
     routes
 }
 
@@ -237,7 +239,10 @@ pub fn openapi_document() -> Value {
                 "basicToken": {"type": "http", "scheme": "basic", "description": "Any user name, the API token as password (for TAXII clients)."},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "rampart_session"}
             },
-            "schemas": merge_objects(merge_objects(merge_objects(platform::schemas(), cirt::schemas()), advisories::schemas()), cop::schemas()),
+            "schemas": merge_objects(
+                merge_objects(merge_objects(merge_objects(platform::schemas(), cirt::schemas()), advisories::schemas()), cop::schemas()),
+                gci::schemas(),
+            ),
         }
     })
 }

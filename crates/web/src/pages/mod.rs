@@ -7,6 +7,7 @@ mod auth;
 pub(crate) mod cirt;
 mod csaf_provider;
 pub(crate) mod directory;
+mod gci;
 mod guidance;
 mod hotline;
 mod profile;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(csaf_provider::routes())
         .merge(hotline::routes())
         .merge(guidance::routes())
+        .merge(gci::routes())
 }
 
 pub struct NavItem {
@@ -110,6 +112,11 @@ impl Ctx {
                 label: t.get("cop.nav.report_content").to_owned(),
                 active: active == "hotline_report",
             });
+        }
+        nav.push(NavItem { href: "/gci", label: t.get("gci.nav.index").to_owned(), active: active == "gci" });
+        if principal.is_some_and(|p| p.has(Permission::GciEdit) || p.has(Permission::GciReview) || p.has(Permission::GciAnswer)) {
+            nav.push(NavItem { href: "/gci/campaigns", label: t.get("gci.nav.campaigns").to_owned(), active: active == "gci_campaigns" });
+            nav.push(NavItem { href: "/gci/editions", label: t.get("gci.nav.editions").to_owned(), active: active == "gci_editions" });
         }
         nav.push(NavItem { href: "/guidance", label: t.get("cop.nav.guidance").to_owned(), active: active == "guidance" });
         if principal.is_some_and(|p| p.has(Permission::UserRead)) {
