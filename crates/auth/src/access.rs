@@ -107,42 +107,32 @@ impl Principal {
     /// Organisations whose records this principal may manage with
     /// `permission`; `None` means all of them.
     pub fn org_ids_for(&self, permission: Permission) -> Option<Vec<String>> {
-        if self.grants.iter().any(|g| g.scope == Scope::Global && g.role.permissions().contains(&permission)) {
-            return None;
-        }
-        Some(
-            self.grants
-                .iter()
-                .filter(|g| g.role.permissions().contains(&permission))
-                .filter_map(|g| match &g.scope {
-                    Scope::Org(id) => Some(id.clone()),
-                    _ => None,
-                })
-                .collect(),
-        )
+        self.scopes_for(permission, |scope| match scope {
+            Scope::Org(id) => Some(id.clone()),
+            _ => None,
+        })
     }
-}
 
-impl Principal {
     /// Countries (alpha-2) where this principal holds `permission`, by a
     /// country grant; `None` means every country (a global grant).
     pub fn countries_for(&self, permission: Permission) -> Option<Vec<String>> {
         if self.must_set_up_mfa {
             return Some(Vec::new());
         }
-        if self.grants.iter().any(|g| g.scope == Scope::Global && g.role.permissions().contains(&permission)) {
+        self.scopes_for(permission, |scope| match scope {
+            Scope::Country(cc) => Some(cc.clone()),
+            _ => None,
+        })
+    }
+
+    /// What `pick` takes from the scopes of the grants that give
+    /// `permission`; `None` when a global grant gives it everywhere.
+    fn scopes_for(&self, permission: Permission, pick: impl Fn(&Scope) -> Option<String>) -> Option<Vec<String>> {
+        let granting = || self.grants.iter().filter(|g| g.role.permissions().contains(&permission));
+        if granting().any(|g| g.scope == Scope::Global) {
             return None;
         }
-        Some(
-            self.grants
-                .iter()
-                .filter(|g| g.role.permissions().contains(&permission))
-                .filter_map(|g| match &g.scope {
-                    Scope::Country(cc) => Some(cc.clone()),
-                    _ => None,
-                })
-                .collect(),
-        )
+        Some(granting().filter_map(|g| pick(&g.scope)).collect())
     }
 }
 

@@ -12,7 +12,7 @@
 use crate::error::invalid;
 use crate::framework::{self, Framework};
 use crate::published;
-use crate::score::score_answers;
+use crate::score::{Compiled, score_answers_with};
 use crate::table::{self, Entry, Row};
 use crate::{GciError, countries};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -771,11 +771,12 @@ impl Gci {
         let participants = self.store.gci_participants(id).await?;
         let answers = self.store.gci_campaign_answers(id).await?;
         let latest = latest_by_question(&answers);
+        let compiled = Compiled::new(&framework);
         let mut entries = Vec::new();
         for participant in participants.iter().filter(|p| p.status == "validated") {
             let values: HashMap<String, String> =
                 latest.values().filter(|a| a.country == participant.country).map(|a| (a.question_id.clone(), a.value.clone())).collect();
-            let score = score_answers(&framework, &participant.country, &values)
+            let score = score_answers_with(&framework, &compiled, &participant.country, &values)
                 .map_err(|err| invalid(format!("{}/{}", participant.country, err.question), err.message))?;
             let alpha3 = countries::find(&participant.country).map(|c| c.alpha3).unwrap_or_else(|| participant.country.clone());
             entries.push(Entry { country: alpha3, overall: score.overall, pillars: score.pillars, indicators: score.indicators });
@@ -903,19 +904,23 @@ impl Gci {
         Ok(Results { set, framework, rows, entries, warnings })
     }
 
-    /// The latest published result set of another edition, for trends.
+    /// The latest published result set of an earlier edition, for trends.
     pub async fn previous_results(&self, current: &ResultSetRow) -> Result<Option<Results>, GciError> {
-        let (_, framework) = self.edition(&current.edition_code).await?;
-        let mut best: Option<(i32, ResultSetRow)> = None;
-        for set in self.store.gci_result_sets().await? {
-            if set.published_at.is_none() || set.edition_code == current.edition_code {
-                continue;
-            }
-            let Ok((_, other)) = self.edition(&set.edition_code).await else { continue };
-            if other.year < framework.year && best.as_ref().is_none_or(|(year, _)| other.year > *year) {
-                best = Some((other.year, set));
-            }
-        }
+        let years: HashMap<String, i64> = self.editions().await?.into_iter().map(|e| (e.code, e.year)).collect();
+        let Some(year) = years.get(&current.edition_code).copied() else { return Ok(None) };
+        let best = self
+            .store
+            .gci_result_sets()
+            .await?
+            .into_iter()
+            .filter(|set| set.published_at.is_some())
+            .filter_map(|set| years.get(&set.edition_code).map(|y| (*y, set)))
+            .filter(|(other, _)| *other < year)
+            // Sets come newest first: among the latest earlier year, the newest set.
+            .fold(None::<(i64, ResultSetRow)>, |best, (y, set)| match best {
+                Some((b, _)) if b >= y => best,
+                _ => Some((y, set)),
+            });
         match best {
             Some((_, set)) => Ok(Some(self.results(None, &set.id, None).await?)),
             None => Ok(None),

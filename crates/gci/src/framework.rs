@@ -9,7 +9,7 @@
 
 use crate::GciError;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -323,40 +323,15 @@ impl Framework {
                 return Err(format!("tier {} must start above tier {}", pair[0].number, pair[1].number));
             }
         }
-        let mut levels: HashMap<&str, Level> = HashMap::new();
-        let mut children: HashMap<&str, usize> = HashMap::new();
-        for node in &self.nodes {
-            if levels.insert(node.id.as_str(), node.level).is_some() {
-                return Err(format!("node {} appears twice", node.id));
-            }
-            if !(node.weight.is_finite() && node.weight > 0.0) {
-                return Err(format!("node {}: weight must be positive", node.id));
-            }
-            match (&node.parent, node.level) {
-                (None, Level::Pillar) => {}
-                (None, _) => return Err(format!("node {}: only a pillar has no parent", node.id)),
-                (Some(_), Level::Pillar) => return Err(format!("node {}: a pillar has no parent", node.id)),
-                (Some(parent), level) => {
-                    let parent_level =
-                        levels.get(parent.as_str()).ok_or_else(|| format!("node {}: parent {parent} is not defined above it", node.id))?;
-                    if *parent_level >= level || *parent_level == Level::Question {
-                        return Err(format!("node {}: a {} cannot sit under a {}", node.id, level.as_str(), parent_level.as_str()));
-                    }
-                    if level == Level::Indicator && *parent_level != Level::Pillar {
-                        return Err(format!("node {}: an indicator sits directly under a pillar", node.id));
-                    }
-                    *children.entry(parent.as_str()).or_default() += 1;
-                }
-            }
-            if (node.level == Level::Question) != node.answer.is_some() {
-                return Err(format!("node {}: questions, and only questions, have an answer type", node.id));
-            }
+        // The per-row rules are the ones the CSV parser applies line by line.
+        for count in 1..=self.nodes.len() {
+            check_row(&self.nodes[..count]).map_err(|message| format!("node {}: {message}", self.nodes[count - 1].id))?;
         }
         if !self.nodes.iter().any(|node| node.level == Level::Pillar) {
             return Err("an edition needs at least one pillar".into());
         }
         for node in &self.nodes {
-            if node.level != Level::Question && !children.contains_key(node.id.as_str()) {
+            if node.level != Level::Question && self.children(&node.id).next().is_none() {
                 return Err(format!("node {}: a {} needs at least one child", node.id, node.level.as_str()));
             }
         }

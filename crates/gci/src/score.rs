@@ -38,7 +38,6 @@ pub struct Compiled {
     /// Leaf order position of each node that is a leaf.
     pub leaf_of: Vec<Option<usize>>,
     pub pillars: Vec<usize>,
-    pub pillar_max: f64,
 }
 
 pub const ROOT: usize = usize::MAX;
@@ -54,7 +53,6 @@ impl Compiled {
             leaves: Vec::new(),
             leaf_of: Vec::new(),
             pillars: Vec::new(),
-            pillar_max: framework.pillar_max,
         };
         for (i, node) in framework.nodes.iter().enumerate() {
             compiled.ids.push(node.id.clone());
@@ -86,7 +84,6 @@ impl Compiled {
             leaves: (0..pillars.len()).collect(),
             leaf_of: (0..pillars.len()).map(Some).collect(),
             pillars: (0..pillars.len()).collect(),
-            pillar_max: framework.pillar_max,
         }
     }
 
@@ -104,7 +101,6 @@ impl Compiled {
             leaves: Vec::new(),
             leaf_of: Vec::new(),
             pillars: Vec::new(),
-            pillar_max: framework.pillar_max,
         };
         for (i, level) in compiled.levels.iter().enumerate() {
             if *level == Level::Indicator {
@@ -197,7 +193,16 @@ pub struct AnswerError {
 /// Scores one country's answers (question id → value). Unanswered
 /// questions score 0, as an unanswered GCI question does.
 pub fn score_answers(framework: &Framework, country: &str, answers: &HashMap<String, String>) -> Result<CountryScore, AnswerError> {
-    let compiled = Compiled::new(framework);
+    score_answers_with(framework, &Compiled::new(framework), country, answers)
+}
+
+/// [`score_answers`] with the tree compiled once, for scoring many countries.
+pub fn score_answers_with(
+    framework: &Framework,
+    compiled: &Compiled,
+    country: &str,
+    answers: &HashMap<String, String>,
+) -> Result<CountryScore, AnswerError> {
     let mut values = vec![0.0; compiled.leaves.len()];
     for (leaf, node_index) in compiled.leaves.iter().enumerate() {
         let node = &framework.nodes[*node_index];
@@ -205,7 +210,7 @@ pub fn score_answers(framework: &Framework, country: &str, answers: &HashMap<Str
             values[leaf] = kind.score(answer).map_err(|message| AnswerError { question: node.id.clone(), message })?;
         }
     }
-    Ok(score_values(framework, &compiled, country, &values))
+    Ok(score_values(framework, compiled, country, &values))
 }
 
 pub fn score_values(framework: &Framework, compiled: &Compiled, country: &str, values: &[f64]) -> CountryScore {

@@ -4,7 +4,7 @@
 //! questionnaire with evidence, review and validation, publication),
 //! editions (copy, edit, freeze) and the import of past results.
 
-use super::{Ctx, flash_text, render, render_status};
+use super::{Ctx, flash_text, read_upload, render, render_status};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::i18n::Tr;
@@ -107,10 +107,11 @@ struct DoneQuery {
 async fn index(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DoneQuery>) -> Result<Response, PageError> {
     let c = Ctx::new(&state, &viewer, "gci.index.title", "gci");
     let c = Ctx { flash: flash_text(&c.t, query.done.as_deref()), ..c };
+    let names: HashMap<String, String> = state.gci().editions().await?.into_iter().map(|e| (e.code, e.name)).collect();
     let mut sets = Vec::new();
     for set in state.gci().result_sets(viewer.principal.as_ref()).await? {
         let countries = serde_json::from_str::<Vec<serde_json::Value>>(&set.entries).map(|v| v.len()).unwrap_or(0);
-        let edition = state.gci().edition(&set.edition_code).await.map(|(row, _)| row.name).unwrap_or_else(|_| set.edition_code.clone());
+        let edition = names.get(&set.edition_code).cloned().unwrap_or_else(|| set.edition_code.clone());
         sets.push(SetLine {
             kind: c.t.get(&format!("gci.index.kind_{}", set.kind)).to_owned(),
             published: set
@@ -328,15 +329,20 @@ async fn report_page(State(state): State<AppState>, viewer: Viewer, Path(id): Pa
 
 async fn export_csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
     let results = state.gci().results(viewer.principal.as_ref(), &id, None).await?;
-    let body = rampart_gci::table::to_csv(&results.framework, &results.rows);
-    Ok((
+    Ok(csv_download(&format!("{}.csv", results.framework.code), rampart_gci::table::to_csv(&results.framework, &results.rows)))
+}
+
+/// A CSV body offered as a download named `filename` (built from codes
+/// Rampart checked, so it needs no escaping).
+fn csv_download(filename: &str, body: String) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.csv\"", results.framework.code)),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 async fn export_json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
@@ -561,33 +567,6 @@ async fn import_results(State(state): State<AppState>, viewer: Viewer, mut multi
         Ok((set, _)) => Ok(Redirect::to(&format!("/gci/results/{}", set.id)).into_response()),
         Err(err) => campaigns_view(&state, &viewer, None, Some(err)).await,
     }
-}
-
-/// Reads a browser upload: the CSRF token, at most one file (field `file`)
-/// with its name, and the other text fields.
-async fn read_upload(multipart: &mut Multipart) -> Result<(String, Option<Vec<u8>>, HashMap<String, String>), WebError> {
-    let mut csrf = String::new();
-    let mut file = None;
-    let mut fields = HashMap::new();
-    while let Some(field) = multipart.next_field().await.map_err(|err| WebError::invalid("file", err.body_text()))? {
-        let name = field.name().unwrap_or("").to_owned();
-        match name.as_str() {
-            "csrf" => csrf = field.text().await.map_err(|err| WebError::invalid("csrf", err.body_text()))?,
-            "file" => {
-                let filename = field.file_name().unwrap_or("").to_owned();
-                let bytes = field.bytes().await.map_err(|err| WebError::invalid("file", err.body_text()))?;
-                if !bytes.is_empty() {
-                    fields.insert("filename".to_owned(), filename);
-                    file = Some(bytes.to_vec());
-                }
-            }
-            _ => {
-                let text = field.text().await.map_err(|err| WebError::invalid("form", err.body_text()))?;
-                fields.insert(name, text);
-            }
-        }
-    }
-    Ok((csrf, file, fields))
 }
 
 struct BoardLine {
@@ -1231,12 +1210,5 @@ async fn edition_csv(State(state): State<AppState>, viewer: Viewer, Path(code): 
         return Err(WebError::Forbidden.into());
     }
     let (_, framework) = state.gci().edition(&code).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{code}-nodes.csv\"")),
-        ],
-        framework.nodes_csv(),
-    )
-        .into_response())
+    Ok(csv_download(&format!("{code}-nodes.csv"), framework.nodes_csv()))
 }

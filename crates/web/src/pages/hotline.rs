@@ -6,7 +6,7 @@
 //! Analysts see addresses and metadata only. No page ever embeds reported
 //! content: addresses are shown as text, never as links or previews.
 
-use super::{Ctx, flash_text, render, render_status};
+use super::{Ctx, flash_text, read_upload, render, render_status};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::i18n::Tr;
@@ -544,31 +544,6 @@ async fn refer(
     let actor = viewer.act(&form.csrf)?;
     let result = state.hotline().refer(&actor, &id, &form.to_org_id, &form.note).await.map(|_| ()).map_err(WebError::from);
     after(&state, &viewer, &id, result, "cop.item.referred").await
-}
-
-/// Reads a browser upload: the CSRF token, at most one file and the other
-/// text fields. The file stays in memory and is dropped by the caller.
-async fn read_upload(multipart: &mut Multipart) -> Result<(String, Option<Vec<u8>>, std::collections::HashMap<String, String>), WebError> {
-    let mut csrf = String::new();
-    let mut file = None;
-    let mut fields = std::collections::HashMap::new();
-    while let Some(field) = multipart.next_field().await.map_err(|err| WebError::invalid("file", err.body_text()))? {
-        let name = field.name().unwrap_or("").to_owned();
-        match name.as_str() {
-            "csrf" => csrf = field.text().await.map_err(|err| WebError::invalid("csrf", err.body_text()))?,
-            "file" => {
-                let bytes = field.bytes().await.map_err(|err| WebError::invalid("file", err.body_text()))?;
-                if !bytes.is_empty() {
-                    file = Some(bytes.to_vec());
-                }
-            }
-            _ => {
-                let text = field.text().await.map_err(|err| WebError::invalid("form", err.body_text()))?;
-                fields.insert(name, text);
-            }
-        }
-    }
-    Ok((csrf, file, fields))
 }
 
 fn describe_hits(hits: &[ListHit]) -> Option<String> {

@@ -284,3 +284,33 @@ fn static_file(body: &'static str, content_type: &'static str) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     response
 }
+
+/// Reads a browser upload: the CSRF token, at most one file (field `file`;
+/// its name goes in the fields as `filename`) and the other text fields.
+/// The file stays in memory and is dropped by the caller.
+pub(crate) async fn read_upload(
+    multipart: &mut axum::extract::Multipart,
+) -> Result<(String, Option<Vec<u8>>, std::collections::HashMap<String, String>), WebError> {
+    let mut csrf = String::new();
+    let mut file = None;
+    let mut fields = std::collections::HashMap::new();
+    while let Some(field) = multipart.next_field().await.map_err(|err| WebError::invalid("file", err.body_text()))? {
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "csrf" => csrf = field.text().await.map_err(|err| WebError::invalid("csrf", err.body_text()))?,
+            "file" => {
+                let filename = field.file_name().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(|err| WebError::invalid("file", err.body_text()))?;
+                if !bytes.is_empty() {
+                    fields.insert("filename".to_owned(), filename);
+                    file = Some(bytes.to_vec());
+                }
+            }
+            _ => {
+                let text = field.text().await.map_err(|err| WebError::invalid("form", err.body_text()))?;
+                fields.insert(name, text);
+            }
+        }
+    }
+    Ok((csrf, file, fields))
+}
