@@ -78,6 +78,7 @@ impl Role {
             Role::OrgAdmin => &[DirectoryRead, OrgManage, UserRead, UserManage, RoleGrant, AuditRead],
             Role::CirtManager => &[
                 DirectoryRead,
+                MaturityAssess,
                 IncidentRead,
                 IncidentWrite,
                 IncidentAssign,
@@ -89,11 +90,12 @@ impl Role {
             ],
             Role::CirtAnalyst => &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead, AdvisoryWrite],
             Role::Constituent => &[DirectoryRead, ReportSubmit],
-            Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead],
+            Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead, StrategyRead],
             Role::GciFocalPoint => &[DirectoryRead, GciAnswer],
             Role::GciReviewer => &[DirectoryRead, GciReview],
             Role::GciEditor => &[DirectoryRead, GciEdit, GciReview],
-            Role::DrillOrganiser | Role::DrillEvaluator | Role::DrillPlayer | Role::StrategyEditor => &[DirectoryRead],
+            Role::DrillOrganiser | Role::DrillEvaluator | Role::DrillPlayer => &[DirectoryRead],
+            Role::StrategyEditor => &[DirectoryRead, StrategyRead, StrategyEdit, MaturityAssess],
             Role::HotlineAnalyst => &[DirectoryRead, HotlineRead, HotlineAssess, HashListManage, HashMatch],
         }
     }
@@ -165,6 +167,14 @@ pub enum Permission {
     GciReview,
     /// GCI: draft and freeze editions, run campaigns, import and publish results.
     GciEdit,
+    /// Strategy: read a country's strategy record, self-assessment, action
+    /// plan and its CIRTs' maturity.
+    StrategyRead,
+    /// Strategy: edit the record, answer the self-assessment, run the action plan.
+    StrategyEdit,
+    /// Record a CIRT's SIM3 maturity assessment and service catalogue, and
+    /// add its maturity gaps to the national action plan.
+    MaturityAssess,
 }
 
 #[cfg(test)]

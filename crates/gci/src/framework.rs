@@ -130,6 +130,38 @@ impl AnswerType {
         }
     }
 
+    /// The answer whose score is nearest to `score` (in [0, 1]); ties go to
+    /// the higher answer. `nearest(1.0)` is the best answer. Used to estimate
+    /// answers from another assessment, as the strategy gap report does.
+    pub fn nearest(&self, score: f64) -> String {
+        let score = score.clamp(0.0, 1.0);
+        match self {
+            AnswerType::Number { target } => format!("{}", target * score),
+            AnswerType::Choice { options } => {
+                let mut best: Option<&(String, f64)> = None;
+                for option in options {
+                    let closer = best.is_none_or(|b| {
+                        (option.1 - score).abs() < (b.1 - score).abs() - 1e-12
+                            || ((option.1 - score).abs() - (b.1 - score).abs()).abs() <= 1e-12 && option.1 > b.1
+                    });
+                    if closer {
+                        best = Some(option);
+                    }
+                }
+                best.map(|(label, _)| label.clone()).unwrap_or_default()
+            }
+            AnswerType::YesNo => if score >= 0.5 { "yes" } else { "no" }.to_owned(),
+            AnswerType::ThreeLevel => if score >= 0.75 {
+                "in_place"
+            } else if score >= 0.25 {
+                "partial"
+            } else {
+                "not_in_place"
+            }
+            .to_owned(),
+        }
+    }
+
     fn to_text(&self) -> String {
         match self {
             AnswerType::YesNo => "yes_no".into(),

@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod page;
 pub mod sessions;
 pub mod settings;
+pub mod strategy;
 pub mod tokens;
 pub mod users;
 

@@ -4,3 +4,4 @@
 
 pub mod postgres;
 pub mod smtp;
+pub mod stores;
