@@ -52,7 +52,7 @@ enum DemoScope {
 
 const COORDINATOR: &str = "Global Cybersecurity Coordination Office (demo)";
 
-const USERS: [(Role, &str, &str, &str, DemoScope); 17] = [
+const USERS: [(Role, &str, &str, &str, DemoScope); 18] = [
     (Role::PlatformAdmin, "admin", "Amina Diallo", COORDINATOR, DemoScope::Global),
     (Role::OrgAdmin, "orgadmin", "Peter Otieno", "KE-CIRT (demo)", DemoScope::Org),
     (Role::CirtManager, "manager", "Grace Wanjiru", "KE-CIRT (demo)", DemoScope::Org),
@@ -69,6 +69,7 @@ const USERS: [(Role, &str, &str, &str, DemoScope); 17] = [
     (Role::HotlineAnalyst, "hotline", "Esther Njeri", "Child Safety Hotline Kenya (demo)", DemoScope::Org),
     (Role::HotlineAnalyst, "hotline-pt", "Inês Rocha", "Linha Alerta Portugal (demo)", DemoScope::Org),
     (Role::StrategyEditor, "strategy", "Samuel Kamau", "Ministry of ICT and Digital Economy (demo)", DemoScope::Country("KE")),
+    (Role::StrategyEditor, "coordinator", "Nadia Rahman", COORDINATOR, DemoScope::Global),
     (Role::Viewer, "viewer", "Kadri Tamm", "EE-CIRT (demo)", DemoScope::Org),
 ];
 
@@ -274,6 +275,8 @@ pub enum DemoError {
     Gci(String),
     #[error("demo hotline: {0}")]
     Cop(String),
+    #[error("demo strategy: {0}")]
+    Strategy(String),
 }
 
 /// Seeds the demo world once; later runs find it and return false.
@@ -377,6 +380,7 @@ pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt
     seed_cirt(auth, &org_ids, signer).await?;
     seed_hotline(auth, &org_ids).await?;
     seed_gci(auth).await?;
+    seed_strategy(auth, &org_ids).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(
@@ -538,6 +542,127 @@ async fn seed_gci(auth: &AuthService) -> Result<(), DemoError> {
     for (question, value, evidence) in answers {
         let input = AnswerInput { value: value.into(), comment: String::new(), evidence: vec![evidence] };
         gci.save_answer(&focal, &campaign.id, "KE", question, &input).await.map_err(gci_err)?;
+    }
+    Ok(())
+}
+
+/// The strategy module's part of the demo: Kenya in implementation with a
+/// partial self-assessment and a plan under way (one action overdue), Ghana
+/// and Estonia at other phases for the regional comparison, and an earlier
+/// SIM3 assessment of GH-CIRT. Kenya's remaining elements are left for the
+/// strategy owner to assess.
+async fn seed_strategy(auth: &AuthService, org_ids: &std::collections::HashMap<String, String>) -> Result<(), DemoError> {
+    use rampart_strategy::Strategy;
+    use rampart_strategy::service::{ActionInput, AnswerInput, KpiInput};
+    let store = auth.store().clone();
+    let strategy = Strategy::new(store.clone(), auth.clock());
+    let err = |e: rampart_strategy::StrategyError| DemoError::Strategy(e.to_string());
+    let row =
+        store.user_by_email(&format!("coordinator@{DEMO_DOMAIN}")).await?.ok_or(rampart_store::StoreError::NotFound { entity: "user" })?;
+    let coordinator = auth.principal_for(&row, rampart_auth::Via::Session, None).await?;
+    let actor = Actor { principal: &coordinator, ip: None };
+    let today = auth.now().date_naive();
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+
+    strategy
+        .save_record(
+            &actor,
+            "KE",
+            "National Cybersecurity Strategy 2025–2029 (demo)",
+            "implementation",
+            "Second national strategy; adopted by Cabinet.",
+        )
+        .await
+        .map_err(err)?;
+    for (phase, start, end, note) in [
+        ("initiation", -700, Some(-620), "Steering committee appointed"),
+        ("stocktaking", -620, Some(-500), "Survey of 60 public and private bodies"),
+        ("production", -500, Some(-330), "Two rounds of public consultation"),
+        ("implementation", -330, None, ""),
+    ] {
+        let end = end.map(day).unwrap_or_default();
+        strategy.set_phase(&actor, "KE", phase, &day(start), &end, note).await.map_err(err)?;
+    }
+    strategy
+        .add_document(
+            &actor,
+            "KE",
+            "National Cybersecurity Strategy 2025–2029",
+            "strategy",
+            "https://ict.go.ke.example/ncs-2025.pdf",
+            &day(-330),
+        )
+        .await
+        .map_err(err)?;
+    for (name, sector, role) in [
+        ("Ministry of ICT and Digital Economy", "government", "Owner of the strategy; chairs the steering committee"),
+        ("KE-CIRT/CC", "government", "Leads incident response and the sectoral CIRTs"),
+        ("Kenya Bankers Association", "private", "Represents the banking sector"),
+        ("Strathmore University", "academia", "Skills survey and curriculum"),
+        ("Digital rights coalition", "civil_society", "Reviews the human-rights safeguards"),
+    ] {
+        strategy.add_stakeholder(&actor, "KE", name, sector, role).await.map_err(err)?;
+    }
+    let answer = |status: &str| AnswerInput { status: status.into(), ..AnswerInput::default() };
+    let guide = rampart_strategy::data::guide().map_err(err)?;
+    // Kenya has assessed the principles and the first four focus areas;
+    // FA5 to FA7 are still to do.
+    for (i, element) in guide.elements.iter().filter(|e| ["P", "FA1", "FA2", "FA3", "FA4"].contains(&e.area.as_str())).enumerate() {
+        let status = ["in_place", "in_place", "partial", "in_place", "not_in_place"][i % 5];
+        strategy.save_answer(&actor, "KE", &element.id, &answer(status)).await.map_err(err)?;
+    }
+    let objective = strategy.add_objective(&actor, "KE", "Strengthen national incident response", "FA3").await.map_err(err)?;
+    let action = |title: &str, lead: &str, start: i64, end: i64, status: &str, budget: &str| ActionInput {
+        objective_id: objective.id.clone(),
+        title: title.into(),
+        lead_org: lead.into(),
+        supporting: String::new(),
+        budget: budget.into(),
+        currency: if budget.is_empty() { String::new() } else { "KES".into() },
+        start_on: day(start),
+        end_on: day(end),
+        status: status.into(),
+    };
+    let soc = strategy
+        .save_action(&actor, "KE", None, &action("Set up the financial-sector CIRT", "KE-CIRT/CC", -300, 120, "in_progress", "45000000"))
+        .await
+        .map_err(err)?;
+    strategy
+        .save_action(
+            &actor,
+            "KE",
+            None,
+            &action("National cyber exercise for critical sectors", "KE-CIRT/CC", -200, -20, "planned", "6000000"),
+        )
+        .await
+        .map_err(err)?;
+    let kpi = KpiInput {
+        name: "Banks reporting incidents to the sector CIRT".into(),
+        unit: "banks".into(),
+        baseline: "0".into(),
+        target: "38".into(),
+    };
+    let kpi = strategy.add_kpi(&actor, "KE", &soc.id, &kpi).await.map_err(err)?;
+    for (offset, value) in [(-180, "6"), (-90, "14"), (-10, "21")] {
+        strategy.record_kpi(&actor, "KE", &kpi.id, &day(offset), value, "").await.map_err(err)?;
+    }
+
+    // Other countries, for the comparison.
+    for (cc, title, phase, share) in [
+        ("GH", "National Cybersecurity Policy and Strategy (demo)", "production", 3),
+        ("EE", "Cybersecurity Strategy (demo)", "monitoring", 5),
+    ] {
+        strategy.save_record(&actor, cc, title, phase, "").await.map_err(err)?;
+        for (i, element) in guide.elements.iter().enumerate() {
+            let status = if i % 6 < share { "in_place" } else { "partial" };
+            strategy.save_answer(&actor, cc, &element.id, &answer(status)).await.map_err(err)?;
+        }
+    }
+    if let Some(gh_cirt) = org_ids.get("GH-CIRT (demo)") {
+        let model = rampart_strategy::data::sim3().map_err(err)?;
+        let levels = model.parameters.iter().enumerate().map(|(i, p)| (p.id.clone(), [1, 2, 2, 3][i % 4])).collect();
+        let targets = model.parameters.iter().map(|p| (p.id.clone(), 3)).collect();
+        strategy.record_maturity(&actor, gh_cirt, &day(-60), &levels, &targets, "Peer-assisted self-assessment").await.map_err(err)?;
     }
     Ok(())
 }

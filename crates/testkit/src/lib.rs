@@ -2,6 +2,7 @@
 
 #![allow(clippy::expect_used)]
 
+pub mod browser;
 pub mod postgres;
 pub mod smtp;
 pub mod stores;

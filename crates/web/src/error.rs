@@ -235,3 +235,17 @@ impl From<rampart_gci::GciError> for WebError {
         }
     }
 }
+
+impl From<rampart_strategy::StrategyError> for WebError {
+    fn from(err: rampart_strategy::StrategyError) -> Self {
+        use rampart_strategy::StrategyError;
+        match err {
+            StrategyError::Data { .. } => WebError::Internal(err.to_string()),
+            StrategyError::Invalid { field, message } => WebError::Invalid { field, message },
+            StrategyError::Forbidden => WebError::Forbidden,
+            StrategyError::NotFound(entity) => WebError::NotFound(entity),
+            StrategyError::Gci(gci) => gci.into(),
+            StrategyError::Store(store) => store.into(),
+        }
+    }
+}

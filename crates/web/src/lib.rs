@@ -70,6 +70,7 @@ struct Inner {
     hash_lists: rampart_cop::lists::HashLists,
     guidance: rampart_cop::guidance::Guidance,
     gci: rampart_gci::campaigns::Gci,
+    strategy: rampart_strategy::Strategy,
     /// Uncertainty analyses of published result sets, by set id: a set
     /// never changes once stored, so its analysis is computed once.
     gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
@@ -94,6 +95,7 @@ impl AppState {
                 hash_lists: rampart_cop::lists::HashLists::new(auth.store().clone(), auth.clock()),
                 guidance: rampart_cop::guidance::Guidance::new(auth.store().clone(), auth.clock()),
                 gci: rampart_gci::campaigns::Gci::new(auth.store().clone(), auth.clock()),
+                strategy: rampart_strategy::Strategy::new(auth.store().clone(), auth.clock()),
                 gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
@@ -149,6 +151,10 @@ impl AppState {
 
     pub fn gci(&self) -> &rampart_gci::campaigns::Gci {
         &self.inner.gci
+    }
+
+    pub fn strategy(&self) -> &rampart_strategy::Strategy {
+        &self.inner.strategy
     }
 
     /// The cached analysis of a result set, computed by `make` on first use.

@@ -145,6 +145,72 @@ pub fn radar_chart(title: &str, axes: &[(String, f64)], comparison: Option<(&str
     svg
 }
 
+/// One bar of a timeline: a label, its dates, and a CSS class for its state.
+pub struct Span {
+    pub label: String,
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    /// `bar-planned`, `bar-overdue`, … (styled in app.css).
+    pub class: &'static str,
+    pub note: String,
+}
+
+/// A timeline (Gantt) chart: one row per span on a shared date axis with a
+/// tick at each quarter (or year, for long plans) and a line for today.
+pub fn timeline_chart(title: &str, spans: &[Span], today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let (label_w, chart_w, row_h, top) = (240.0_f64, 520.0_f64, 26.0_f64, 28.0_f64);
+    let height = top + row_h * spans.len().max(1) as f64 + 10.0;
+    let description: Vec<String> = spans.iter().map(|s| format!("{}: {} to {} {}", s.label, s.start, s.end, s.note)).collect();
+    let mut svg = open_svg("chart timeline-chart", &format!("0 0 {} {height}", label_w + chart_w + 10.0), title, &description.join("; "));
+    let Some(first) = spans.iter().map(|s| s.start).min() else {
+        svg.push_str("</svg>");
+        return svg;
+    };
+    let last = spans.iter().map(|s| s.end).max().unwrap_or(first).max(first + chrono::Duration::days(30));
+    let days = (last - first).num_days().max(1) as f64;
+    let x = |date: chrono::NaiveDate| label_w + chart_w * ((date - first).num_days() as f64 / days).clamp(0.0, 1.0);
+    // Ticks: quarters for plans up to three years, years beyond.
+    let step = if days > 3.0 * 365.0 { 12 } else { 3 };
+    let mut tick = chrono::NaiveDate::from_ymd_opt(first.year(), 1, 1).unwrap_or(first);
+    while tick <= last {
+        if tick >= first {
+            let tx = x(tick);
+            let label = if step == 12 { tick.year().to_string() } else { format!("{}-{:02}", tick.year(), tick.month()) };
+            svg.push_str(&format!(
+                "<line class=\"timeline-grid\" x1=\"{tx:.1}\" y1=\"{top}\" x2=\"{tx:.1}\" y2=\"{height}\"/>\
+                 <text class=\"chart-label\" x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>",
+                top - 10.0
+            ));
+        }
+        tick = tick.checked_add_months(chrono::Months::new(step)).unwrap_or(last + chrono::Duration::days(1));
+    }
+    for (i, span) in spans.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let (x0, x1) = (x(span.start), x(span.end.max(span.start)));
+        let label: String = span.label.chars().take(36).collect();
+        let ellipsis = if span.label.chars().count() > 36 { "…" } else { "" };
+        svg.push_str(&format!(
+            "<text class=\"chart-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}{ellipsis}</text>\
+             <rect class=\"{}\" x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"><title>{}</title></rect>",
+            label_w - 8.0,
+            y + row_h * 0.65,
+            escape(&label),
+            span.class,
+            y + 4.0,
+            (x1 - x0).max(3.0),
+            row_h - 8.0,
+            escape(&format!("{}: {} – {} {}", span.label, span.start, span.end, span.note))
+        ));
+    }
+    if today >= first && today <= last {
+        let tx = x(today);
+        svg.push_str(&format!("<line class=\"chart-today\" x1=\"{tx:.1}\" y1=\"{:.1}\" x2=\"{tx:.1}\" y2=\"{height}\"/>", top - 4.0));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +246,20 @@ mod tests {
         assert!(radar.contains("class=\"radar-subject\" points=\"200.0,60.0 "), "a full share reaches the rim at the top");
         assert!(radar.contains(">A: 100%; B: 50%; C&lt;: 0%; Region: A 50%, B 50%, C&lt; 50%</desc>"));
         assert_eq!(radar.matches("radar-axis").count(), 3);
+    }
+
+    #[test]
+    fn a_timeline_places_bars_by_date_and_marks_today() {
+        let day = |m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(2026, m, d).expect("date");
+        let spans = [
+            Span { label: "First <half>".into(), start: day(1, 1), end: day(7, 1), class: "bar-done", note: String::new() },
+            Span { label: "Second".into(), start: day(7, 1), end: day(12, 31), class: "bar-overdue", note: "late".into() },
+        ];
+        let svg = timeline_chart("Plan", &spans, day(10, 1));
+        assert!(svg.contains("First &lt;half&gt;"), "labels are escaped");
+        assert!(svg.contains("class=\"bar-overdue\" x=\"498.6\""), "the second bar starts at 1 July (day 181 of 364): {svg}");
+        assert!(svg.contains("chart-today"));
+        assert!(svg.contains(">2026-04<"), "quarter ticks");
+        assert!(timeline_chart("Empty", &[], day(1, 1)).ends_with("</svg>"));
     }
 }

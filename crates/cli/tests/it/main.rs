@@ -14,5 +14,6 @@ mod cirt;
 mod config;
 mod cop;
 mod serve;
+mod strategy;
 mod support;
 mod usage;

@@ -4,7 +4,7 @@
 //! questionnaire with evidence, review and validation, publication),
 //! editions (copy, edit, freeze) and the import of past results.
 
-use super::{Ctx, flash_text, read_upload, render, render_status};
+use super::{Ctx, csv_download, flash_text, read_upload, render, render_status};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::i18n::Tr;
@@ -334,17 +334,6 @@ async fn export_csv(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
 
 /// A CSV body offered as a download named `filename` (built from codes
 /// Rampart checked, so it needs no escaping).
-fn csv_download(filename: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 async fn export_json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
     let results = state.gci().results(viewer.principal.as_ref(), &id, None).await?;
     let (analysis, _) = analysis_for(&state, &results);

@@ -11,6 +11,7 @@ mod gci;
 mod guidance;
 mod hotline;
 mod profile;
+mod strategy;
 
 pub(crate) use hotline::export_response as hotline_export_response;
 
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(hotline::routes())
         .merge(guidance::routes())
         .merge(gci::routes())
+        .merge(strategy::routes())
 }
 
 pub struct NavItem {
@@ -118,6 +120,12 @@ impl Ctx {
             nav.push(NavItem { href: "/gci/campaigns", label: t.get("gci.nav.campaigns").to_owned(), active: active == "gci_campaigns" });
             nav.push(NavItem { href: "/gci/editions", label: t.get("gci.nav.editions").to_owned(), active: active == "gci_editions" });
         }
+        if principal.is_some_and(|p| p.has(Permission::StrategyRead)) {
+            nav.push(NavItem { href: "/strategy", label: t.get("strategy.nav.strategy").to_owned(), active: active == "strategy" });
+        }
+        if principal.is_some_and(|p| p.has(Permission::MaturityAssess) || p.has(Permission::StrategyRead)) {
+            nav.push(NavItem { href: "/maturity", label: t.get("strategy.nav.maturity").to_owned(), active: active == "maturity" });
+        }
         nav.push(NavItem { href: "/guidance", label: t.get("cop.nav.guidance").to_owned(), active: active == "guidance" });
         if principal.is_some_and(|p| p.has(Permission::UserRead)) {
             nav.push(NavItem { href: "/admin/users", label: t.get("platform.nav.users").to_owned(), active: active == "users" });
@@ -158,6 +166,18 @@ pub fn render_status<T: Template>(page: &T, status: Option<axum::http::StatusCod
         *response.status_mut() = status;
     }
     Ok(response)
+}
+
+/// A CSV file to download.
+pub(crate) fn csv_download(filename: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Flash messages travel as a query parameter naming a catalogue key, so no

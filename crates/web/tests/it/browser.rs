@@ -6,113 +6,13 @@
 //! for the README.
 
 use crate::support::{PASSWORD, World};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
+use rampart_testkit::browser::{browser, click, fill, select, sign_in, snap, start_driver, text_of};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-struct Driver {
-    process: tokio::process::Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.process.start_kill();
-    }
-}
-
-async fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-async fn start_driver() -> Driver {
-    assert!(
-        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
-        "the browser tests need Debian's chromium and chromium-driver: apt-get install chromium chromium-driver (.ci/run does this)"
-    );
-    let port = free_port().await;
-    let process = tokio::process::Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start chromedriver");
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Driver { process, port };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start on port {port}");
-}
-
-async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,900", "--lang=en-GB", format!("--user-data-dir={}", profile.display())
-            ]
-        }),
-    );
-    ClientBuilder::rustls()
-        .expect("tls connector")
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("start a Chromium session")
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-async fn snap(client: &Client, name: &str) {
-    let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
-}
-
-async fn fill(client: &Client, css: &str, text: &str) {
-    let element = client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}"));
-    element.clear().await.expect("clear");
-    element.send_keys(text).await.expect("type");
-}
-
-/// Clicks something that submits a form or follows a link, and waits until
-/// the browser has left the page, so the next step never races the
-/// navigation.
-async fn click(client: &Client, css: &str) {
-    let old_page = client.find(Locator::Css("html")).await.expect("page");
-    client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).click().await.expect("click");
-    for _ in 0..100 {
-        if old_page.tag_name().await.is_err() {
-            // The old document is gone; wait for the new one to finish loading.
-            client.wait().for_element(Locator::Css("footer")).await.expect("new page loaded");
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("clicking {css} did not leave the page");
-}
-
-async fn text_of(client: &Client, css: &str) -> String {
-    client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).text().await.expect("text")
-}
 
 /// A plain HTTP/1.1 request over a socket: the token is used exactly as a
 /// script would, against the real listening server.
@@ -127,13 +27,6 @@ async fn http_get(port: u16, path: &str, token: &str) -> (u16, String) {
     let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
-}
-
-async fn sign_in(client: &Client, base: &str, email: &str, password: &str) {
-    client.goto(&format!("{base}/login")).await.expect("login page");
-    fill(client, "#email", email).await;
-    fill(client, "#password", password).await;
-    click(client, "#sign-in").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,10 +166,6 @@ fn gpg_verifies(public_key: &str, document: &str, signature: &str) -> bool {
     };
     assert!(gpg(&["--import".as_ref(), key.as_os_str()]), "the published key imports");
     gpg(&["--verify".as_ref(), sig.as_os_str(), doc.as_os_str()])
-}
-
-async fn select(client: &Client, css: &str, value: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|err| panic!("{css}: {err}")).select_by_value(value).await.expect("select");
 }
 
 /// The CIRT desk end to end: an abuse desk elsewhere e-mails an X-ARF

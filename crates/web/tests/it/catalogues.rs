@@ -58,18 +58,21 @@ fn literals_after(text: &str, openers: &[&str]) -> Vec<String> {
 fn literal_keys(text: &str) -> Vec<String> {
     let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
     let mut keys = Vec::new();
-    for candidate in literals_after(text, &["\"platform."]) {
-        // A literal ending in a dot is a prefix (`PARTIAL_PREFIXES`), not a key.
-        if candidate.chars().all(is_key_char) && !candidate.ends_with('.') {
-            keys.push(format!("platform.{candidate}"));
+    for section in ["platform.", "strategy."] {
+        for candidate in literals_after(text, &[&format!("\"{section}")]) {
+            // A literal ending in a dot is a prefix (`PARTIAL_PREFIXES`), not a key.
+            if candidate.chars().all(is_key_char) && !candidate.ends_with('.') {
+                keys.push(format!("{section}{candidate}"));
+            }
         }
-    }
-    let mut rest = text;
-    while let Some(at) = rest.find("done=platform.") {
-        let after = &rest[at + "done=".len()..];
-        let end = after.find(|c: char| !is_key_char(c)).unwrap_or(after.len());
-        keys.push(after[..end].trim_end_matches('.').to_owned());
-        rest = &after[end..];
+        let mut rest = text;
+        let marker = format!("done={section}");
+        while let Some(at) = rest.find(&marker) {
+            let after = &rest[at + "done=".len()..];
+            let end = after.find(|c: char| !is_key_char(c)).unwrap_or(after.len());
+            keys.push(after[..end].trim_end_matches('.').to_owned());
+            rest = &after[end..];
+        }
     }
     keys
 }
@@ -171,6 +174,24 @@ fn every_key_the_templates_use_exists() {
     assert!(used > 100, "the templates use catalogue keys: {used}");
 }
 
+/// The strategy pages' labels, built at run time from the module's lists.
+fn strategy_keys() -> Vec<String> {
+    use rampart_strategy::service::{DOCUMENT_KINDS, PHASES, SECTORS, SERVICE_LEVELS};
+    let mut keys = Vec::new();
+    let mut section = |name: &str, values: &[&str]| keys.extend(values.iter().map(|v| format!("strategy.{name}.{v}")));
+    section("phases", &PHASES);
+    section("sectors", &SECTORS);
+    section("document_kinds", &DOCUMENT_KINDS);
+    section("service_levels", &SERVICE_LEVELS);
+    section("action_status", &rampart_strategy::plan::ACTION_STATUSES);
+    section("status", &rampart_strategy::gaps::Status::ALL.map(|s| s.as_str()));
+    section("status", &["none"]);
+    section("priority", &rampart_strategy::data::Priority::ALL.map(|p| p.as_str()));
+    section("sim3_categories", &rampart_strategy::data::SIM3_CATEGORIES.map(|c| c.0));
+    section("sim3_levels", &["0", "1", "2", "3", "4"]);
+    keys
+}
+
 #[test]
 fn every_key_the_handlers_use_exists() {
     let english = catalogue("en");
@@ -184,6 +205,7 @@ fn every_key_the_handlers_use_exists() {
             used.insert(key);
         }
     }
+    assert!(used.contains("strategy.gaps.baseline_campaign"), "the scan finds strategy keys");
     for expected in ["platform.login.locked", "platform.users.created", "platform.profile.token_revoked", "platform.nav.home"] {
         assert!(used.contains(expected), "the scan finds {expected}");
     }
@@ -193,7 +215,8 @@ fn every_key_the_handlers_use_exists() {
         .iter()
         .map(|r| format!("platform.roles.{}", r.as_str()))
         .chain(OrgKind::ALL.iter().map(|k| format!("platform.org_kinds.{}", k.as_str())))
-        .chain(ItuRegion::ALL.iter().map(|r| format!("platform.regions.{}", r.as_str())));
+        .chain(ItuRegion::ALL.iter().map(|r| format!("platform.regions.{}", r.as_str())))
+        .chain(strategy_keys());
     for key in dynamic {
         assert!(english.contains_key(&key), "{key} is not in en.toml");
     }
