@@ -8,6 +8,7 @@ mod cirt;
 mod cop;
 pub(crate) mod gci;
 mod platform;
+mod strategy;
 
 use crate::AppState;
 use axum::Json;
@@ -117,6 +118,7 @@ pub fn catalogue() -> Vec<ApiRoute> {
     routes.extend(advisories::routes());
     routes.extend(cop::routes());
     routes.extend(gci::routes());
+    routes.extend(strategy::routes());
     routes
 }
 

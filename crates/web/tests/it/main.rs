@@ -15,5 +15,6 @@ mod cirt;
 mod gci;
 mod hotline;
 mod security;
+mod strategy;
 mod support;
 mod tls;
