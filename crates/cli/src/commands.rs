@@ -3,8 +3,8 @@
 use crate::config::{Config, ConfigError, LogFormat, RawConfig};
 use crate::error::CliError;
 use crate::{
-    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CopCommand, CountryCommand, GrantArgs, OrgCommand, ServeArgs,
-    UserCommand, demo,
+    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CopCommand, CountryCommand, GciCommand, GrantArgs, OrgCommand,
+    ServeArgs, UserCommand, demo,
 };
 use rampart_auth::service::{Actor, NewUserRequest};
 use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
@@ -141,6 +141,40 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             crate::cop::match_command(entries, &images, hashes.as_deref(), radius)
         }
+        Command::Gci(GciCommand::Remind { as_of, json }) => {
+            let smtp = config
+                .smtp
+                .as_ref()
+                .ok_or_else(|| CliError::Invalid("smtp.host: reminders need an SMTP server ([smtp] in the configuration)".into()))?;
+            let mailer = rampart_cirt::notify::SmtpMailer::new(&smtp.host, smtp.port, smtp.tls, smtp.credentials.clone())
+                .map_err(|err| CliError::Invalid(format!("smtp.host: {err}")))?;
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let now = match as_of {
+                Some(day) => day.and_hms_opt(12, 0, 0).map(|t| t.and_utc()).unwrap_or_else(|| clock.now()),
+                None => clock.now(),
+            };
+            let gci = rampart_gci::campaigns::Gci::new(store.clone(), clock);
+            let base = config.public_url.clone().unwrap_or_else(|| "http://localhost:8080".into());
+            let sent = crate::gci::send_reminders(&gci, &mailer, &smtp.from, &base, now).await?;
+            if json.json {
+                print_json(&json!(sent));
+            } else {
+                for (campaign, country, stage, recipients) in &sent.reminders {
+                    let stage = if *stage == 0 { "overdue".to_owned() } else { format!("{stage} day(s) before") };
+                    println!("{campaign}: {country} reminded ({stage}, {recipients} recipient(s))");
+                }
+                for (campaign, country, error) in &sent.failed {
+                    println!("{campaign}: {country} NOT reminded: {error}");
+                }
+                println!("{} reminder(s) sent, {} failed", sent.reminders.len(), sent.failed.len());
+            }
+            if sent.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Other(format!("{} reminder(s) could not be sent", sent.failed.len())))
+            }
+        }
         Command::Cop(CopCommand::Purge { json }) => {
             let store = ready_store(&config, OpenMode::ExistingOnly).await?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -258,6 +292,16 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
                 .map_err(|err| CliError::Invalid(err.to_string()))?;
             let notifier = std::sync::Arc::new(notifier);
             spawn_notice_sender(notifier.clone());
+            let reminders = rampart_cirt::notify::SmtpMailer::new(&smtp.host, smtp.port, smtp.tls, smtp.credentials.clone())
+                .map_err(|err| CliError::Invalid(format!("smtp.host: {err}")))?;
+            let base = config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{address}"));
+            spawn_gci_reminders(
+                rampart_gci::campaigns::Gci::new(store.clone(), auth.clock()),
+                reminders,
+                smtp.from.clone(),
+                base,
+                auth.clock(),
+            );
             state = state.with_notifier(notifier);
             println!("Notices to constituents are sent through {}:{}", smtp.host, smtp.port);
         }
@@ -288,6 +332,29 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     rampart_web::serve(state, listener, tls, shutdown).await.map_err(|err| CliError::Other(err.to_string()))?;
     store.close().await;
     Ok(())
+}
+
+/// Sends due GCI deadline reminders every hour.
+fn spawn_gci_reminders(
+    gci: rampart_gci::campaigns::Gci,
+    mailer: rampart_cirt::notify::SmtpMailer,
+    from: String,
+    base: String,
+    clock: Arc<dyn Clock>,
+) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            interval.tick().await;
+            match crate::gci::send_reminders(&gci, &mailer, &from, &base, clock.now()).await {
+                Ok(sent) if !sent.reminders.is_empty() || !sent.failed.is_empty() => {
+                    tracing::info!(sent = sent.reminders.len(), failed = sent.failed.len(), "GCI reminders");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "sending GCI reminders failed"),
+            }
+        }
+    });
 }
 
 /// Sends due notices every thirty seconds (batched notices fall due later

@@ -10,6 +10,7 @@ mod config;
 mod cop;
 mod demo;
 mod error;
+mod gci;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -65,6 +66,24 @@ pub enum Command {
     /// Child online protection.
     #[command(subcommand)]
     Cop(CopCommand),
+    /// The Global Cybersecurity Index.
+    #[command(subcommand)]
+    Gci(GciCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GciCommand {
+    /// E-mail the focal points of countries that have not submitted (or have
+    /// answers sent back) 14, 7 and 1 day before a campaign's deadline and
+    /// once after it; each is sent once. `serve` does this every hour when
+    /// `[smtp]` is configured.
+    Remind {
+        /// Act as if today were this date (YYYY-MM-DD), to check a schedule.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]

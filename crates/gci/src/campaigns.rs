@@ -158,6 +158,10 @@ impl Gci {
         self.clock.now()
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Stores the shipped editions (frozen) that are not there yet. Runs at
     /// start; a shipped edition already stored is left as it is, since a
     /// frozen edition never changes.

@@ -19,6 +19,7 @@ mod error;
 pub mod framework;
 pub mod published;
 pub mod rank;
+pub mod reminders;
 pub mod score;
 pub mod table;
 pub mod uncertainty;

@@ -436,3 +436,58 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// Someone to remind: a focal point of a country.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct FocalPointRow {
+    pub email: String,
+    pub display_name: String,
+    pub language: String,
+}
+
+impl Store {
+    /// The active users holding the GCI focal point role for `country`.
+    pub async fn gci_focal_points(&self, country: &str) -> Result<Vec<FocalPointRow>, StoreError> {
+        Ok(sqlx::query_as::<_, FocalPointRow>(
+            "SELECT DISTINCT u.email, u.display_name, u.language FROM users u JOIN role_grants g ON g.user_id = u.id \
+             WHERE g.role = 'gci_focal_point' AND g.scope_country = $1 AND u.disabled = 0 ORDER BY u.email",
+        )
+        .bind(country.to_owned())
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    /// The stages already reminded in a campaign: (country, stage).
+    pub async fn gci_reminders_sent(&self, campaign_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as::<_, (String, i64)>("SELECT country, stage FROM gci_reminders WHERE campaign_id = $1")
+            .bind(campaign_id.to_owned())
+            .fetch_all(self.reader())
+            .await?)
+    }
+}
+
+impl WriteTx {
+    /// Records a stage as reminded; false when it already was (another
+    /// sender got there first), so the caller sends nothing twice.
+    pub async fn gci_reminder_insert(
+        &mut self,
+        campaign_id: &str,
+        country: &str,
+        stage: i64,
+        recipients: i64,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO gci_reminders (campaign_id, country, stage, recipients, sent_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (campaign_id, country, stage) DO NOTHING",
+        )
+        .bind(campaign_id.to_owned())
+        .bind(country.to_owned())
+        .bind(stage)
+        .bind(recipients)
+        .bind(at.to_owned())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

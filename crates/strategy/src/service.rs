@@ -308,6 +308,17 @@ impl Strategy {
             }
         }
         let guide = data::guide()?;
+        // The CIRTs of every country at once (two queries), then the latest
+        // assessment of each one that is in a readable country.
+        let mut cirts_by_country: HashMap<String, Vec<Organisation>> = HashMap::new();
+        for kind in CIRT_KINDS {
+            let filter = OrgFilter { country: None, kind: Some(kind.to_owned()), name_contains: None };
+            for org in self.store.org_list(&filter, &PageRequest::first(PageRequest::MAX_LIMIT)).await?.items {
+                if let Some(cc) = org.country.clone() {
+                    cirts_by_country.entry(cc).or_default().push(org);
+                }
+            }
+        }
         let mut rows = Vec::new();
         for country in country::all() {
             let cc = country.alpha2.as_str();
@@ -315,7 +326,7 @@ impl Strategy {
                 continue;
             }
             let mut levels = Vec::new();
-            for org in self.cirts_of(cc).await? {
+            for org in cirts_by_country.get(cc).into_iter().flatten() {
                 if let Some(latest) = self.store.maturity_assessments(&org.id).await?.into_iter().next() {
                     levels.push(maturity::overall(&profile_from(&latest.levels)));
                 }

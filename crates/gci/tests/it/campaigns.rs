@@ -1,4 +1,5 @@
 use crate::support::{actor, corpus_2020, each_backend};
+use rampart_core::Clock;
 use rampart_gci::GciError;
 use rampart_gci::campaigns::{AnswerInput, Decision, Evidence, ReviewInput};
 
@@ -141,6 +142,49 @@ async fn editions_are_drafted_then_frozen_and_past_results_imported() {
         let before = env.gci.result_sets(None).await.unwrap().len();
         assert!(env.gci.import_published(&editor, "gci-2020", "bad", "country,overall\nXX,120\n").await.is_err());
         assert_eq!(env.gci.result_sets(None).await.unwrap().len(), before);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deadline_reminders_follow_the_stages_once_each() {
+    use rampart_gci::reminders::stage;
+    assert_eq!([20, 14, 10, 7, 2, 1, 0, -1].map(stage), [None, Some(14), Some(14), Some(7), Some(7), Some(1), Some(1), Some(0)]);
+    each_backend(|env| async move {
+        let editor = actor(&env.editor);
+        let countries = vec!["KE".to_owned(), "GH".to_owned()];
+        // Deadline 20 days after t0.
+        let campaign = env.gci.open_campaign(&editor, "gci-2020", "GCI 2026", "2026-03-21", &countries).await.unwrap();
+        assert!(env.gci.due_reminders(env.clock.now()).await.unwrap().is_empty(), "20 days out: nothing yet");
+        env.clock.advance(chrono::Duration::days(10));
+        let due = env.gci.due_reminders(env.clock.now()).await.unwrap();
+        let mut who: Vec<(&str, i64, usize)> = due.iter().map(|r| (r.country.as_str(), r.stage, r.recipients.len())).collect();
+        who.sort();
+        assert_eq!(who, [("GH", 14, 1), ("KE", 14, 2)], "Kenya has two focal points");
+        let (subject, body) = due.iter().find(|r| r.country == "KE").unwrap().compose("https://gci.example/");
+        assert_eq!(subject, "Reminder: GCI 2026 questionnaire for Kenya due in 10 days");
+        assert!(body.contains(&format!("https://gci.example/gci/campaigns/{}/countries/KE", campaign.id)), "{body}");
+        for reminder in &due {
+            assert!(env.gci.mark_reminded(reminder, env.clock.now()).await.unwrap());
+            assert!(!env.gci.mark_reminded(reminder, env.clock.now()).await.unwrap(), "recorded once");
+        }
+        assert!(env.gci.due_reminders(env.clock.now()).await.unwrap().is_empty(), "each stage once");
+        // Kenya answers everything and submits: only Ghana is reminded later.
+        let (_, framework) = env.gci.edition("gci-2020").await.unwrap();
+        let ke = actor(&env.ke_focal);
+        for question in framework.questions() {
+            env.gci.save_answer(&ke, &campaign.id, "KE", &question.id, &yes()).await.unwrap();
+        }
+        env.gci.submit(&ke, &campaign.id, "KE").await.unwrap();
+        env.clock.advance(chrono::Duration::days(11));
+        let late = env.gci.due_reminders(env.clock.now()).await.unwrap();
+        assert_eq!(
+            late.iter().map(|r| (r.country.as_str(), r.stage)).collect::<Vec<_>>(),
+            [("GH", 0)],
+            "overdue, skipping the stages missed"
+        );
+        assert!(late[0].compose("https://gci.example").0.starts_with("Overdue: "));
+        assert_eq!(env.audit("gci.reminder.sent").await.len(), 2);
     })
     .await;
 }

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/gci/results/{id}/export.csv", get(export_csv))
         .route("/gci/results/{id}/export.json", get(export_json))
         .route("/gci/results/{id}/countries/{cc}", get(profile_page))
+        .route("/gci/compare", get(compare_page))
         .route("/gci/campaigns", get(campaigns_page).post(open_campaign))
         .route("/gci/import", post(import_results).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/gci/campaigns/{id}", get(board_page))
@@ -332,12 +333,94 @@ async fn export_csv(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     Ok(csv_download(&format!("{}.csv", results.framework.code), rampart_gci::table::to_csv(&results.framework, &results.rows)))
 }
 
-/// A CSV body offered as a download named `filename` (built from codes
-/// Rampart checked, so it needs no escaping).
 async fn export_json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
     let results = state.gci().results(viewer.principal.as_ref(), &id, None).await?;
     let (analysis, _) = analysis_for(&state, &results);
     Ok(axum::Json(crate::api::gci::results_json(&results, &analysis)).into_response())
+}
+
+// ----- comparing two result sets ------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct CompareQuery {
+    a: Option<String>,
+    b: Option<String>,
+}
+
+struct CompareLine {
+    alpha2: String,
+    name: String,
+    region: String,
+    a: String,
+    b: String,
+    change: String,
+    up: bool,
+    down: bool,
+    rank_a: String,
+    rank_b: String,
+    tier_a: String,
+    tier_b: String,
+}
+
+#[derive(Template)]
+#[template(path = "gci_compare.html")]
+struct ComparePage {
+    c: Ctx,
+    sets: Vec<(String, String)>,
+    a: String,
+    b: String,
+    a_name: String,
+    b_name: String,
+    rows: Vec<CompareLine>,
+    only_a: usize,
+    only_b: usize,
+    note: String,
+}
+
+/// Two result sets side by side: every country in both, with each set's
+/// score as a share of its maximum (editions differ in scale), the change,
+/// ranks and tiers.
+async fn compare_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<CompareQuery>) -> Result<Response, PageError> {
+    let c = Ctx::new(&state, &viewer, "gci.compare.title", "gci");
+    let listed = state.gci().result_sets(viewer.principal.as_ref()).await?;
+    let sets: Vec<(String, String)> = listed.iter().map(|s| (s.id.clone(), s.name.clone())).collect();
+    let a = query.a.filter(|id| sets.iter().any(|(s, _)| s == id)).or_else(|| sets.get(1).map(|s| s.0.clone())).unwrap_or_default();
+    let b = query.b.filter(|id| sets.iter().any(|(s, _)| s == id)).or_else(|| sets.first().map(|s| s.0.clone())).unwrap_or_default();
+    let mut rows = Vec::new();
+    let (mut only_a, mut only_b, mut a_name, mut b_name) = (0, 0, String::new(), String::new());
+    if !a.is_empty() && !b.is_empty() {
+        let ra = state.gci().results(viewer.principal.as_ref(), &a, None).await?;
+        let rb = state.gci().results(viewer.principal.as_ref(), &b, None).await?;
+        a_name = ra.set.name.clone();
+        b_name = rb.set.name.clone();
+        let (max_a, max_b) = (ra.framework.max_overall(), rb.framework.max_overall());
+        let share = |v: f64, max: f64| if max > 0.0 { v / max * 100.0 } else { 0.0 };
+        only_a = ra.rows.iter().filter(|r| !rb.rows.iter().any(|x| x.alpha2 == r.alpha2)).count();
+        only_b = rb.rows.iter().filter(|r| !ra.rows.iter().any(|x| x.alpha2 == r.alpha2)).count();
+        let tier = |t: Option<u8>| t.map(|t| t.to_string()).unwrap_or_else(|| "—".into());
+        let rank = |r: f64, shown: bool| if shown { format_rank(r) } else { "—".into() };
+        for row_b in &rb.rows {
+            let Some(row_a) = ra.rows.iter().find(|r| r.alpha2 == row_b.alpha2) else { continue };
+            let (sa, sb) = (share(row_a.overall, max_a), share(row_b.overall, max_b));
+            let change = sb - sa;
+            rows.push(CompareLine {
+                alpha2: row_b.alpha2.clone(),
+                name: row_b.name.clone(),
+                region: region_label(&c.t, row_b.region),
+                a: format!("{sa:.1}"),
+                b: format!("{sb:.1}"),
+                change: format!("{change:+.1}"),
+                up: change > 0.05,
+                down: change < -0.05,
+                rank_a: rank(row_a.rank, ra.framework.publishes_ranks),
+                rank_b: rank(row_b.rank, rb.framework.publishes_ranks),
+                tier_a: tier(row_a.tier),
+                tier_b: tier(row_b.tier),
+            });
+        }
+    }
+    let note = c.t.get("gci.compare.note").to_owned();
+    render(&ComparePage { c, sets, a, b, a_name, b_name, rows, only_a, only_b, note })
 }
 
 #[derive(Template)]
