@@ -187,6 +187,37 @@ pub struct Node {
     pub name: String,
 }
 
+/// Parses tiers as an editor types them, one per line: `number,name,min`
+/// (highest tier first), naming the line of a bad one. Empty text is no tiers.
+pub fn parse_tiers(text: &str) -> Result<Vec<Tier>, GciError> {
+    let mut tiers: Vec<Tier> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |message: String| GciError::Framework { file: "tiers".into(), line: index + 1, message };
+        let parts: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [number, name, min] = parts[..] else {
+            return Err(bad(format!("{line:?} is not number,name,min")));
+        };
+        let number: u8 = number.parse().map_err(|_| bad(format!("tier number {number:?} is not a whole number")))?;
+        if usize::from(number) != tiers.len() + 1 {
+            return Err(bad(format!("tier {number} is out of order: tiers are numbered 1, 2, 3, … from the highest")));
+        }
+        if name.is_empty() {
+            return Err(bad("the tier needs a name".into()));
+        }
+        let min: f64 =
+            min.parse().ok().filter(|m: &f64| m.is_finite() && *m >= 0.0).ok_or_else(|| bad(format!("minimum {min:?} is not a score")))?;
+        if tiers.last().is_some_and(|previous| previous.min <= min) {
+            return Err(bad(format!("tier {number} must start below tier {}", number - 1)));
+        }
+        tiers.push(Tier { number, name: name.to_owned(), min });
+    }
+    Ok(tiers)
+}
+
 /// How ties are ranked. GCI 2020 ranks dense on the published rounding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

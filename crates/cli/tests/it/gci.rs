@@ -78,6 +78,7 @@ async fn a_gci_campaign_runs_from_a_new_edition_to_public_results_in_chromium() 
     fill(&client, "#e-year", "2027").await;
     click(&client, "#copy-submit").await;
     fill(&client, "#e-nodes", NODES).await;
+    fill(&client, "#e-tiers", "1,Leading,75\n2,Advancing,50\n3,Starting,0").await;
     click(&client, "#edit-submit").await;
     click(&client, "#freeze-submit").await;
     assert_eq!(client.find_all(Locator::Css("#edition-nodes tbody tr")).await.expect("rows").len(), 15);
@@ -163,6 +164,8 @@ async fn a_gci_campaign_runs_from_a_new_edition_to_public_results_in_chromium() 
     assert!(brazil.contains("60"), "Brazil: three of five: {brazil}");
     assert_eq!(text_of(&client, "#gci-table tr[data-country=KE] .rank").await, "1");
     assert_eq!(text_of(&client, "#gci-table tr[data-country=BR] .rank").await, "2");
+    assert_eq!(text_of(&client, "#gci-table tr[data-country=KE] .tier").await, "1", "the editor's tiers");
+    assert_eq!(text_of(&client, "#gci-table tr[data-country=BR] .tier").await, "2");
     client.find(Locator::Css("#gci-map svg")).await.expect("the world map");
     client.goto(&format!("{base}{href}/countries/KE")).await.expect("profile");
     assert!(text_of(&client, "#profile-score").await.contains("80"));

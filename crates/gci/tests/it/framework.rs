@@ -93,3 +93,28 @@ fn answers_score_up_the_tree() {
     let err = score_answers(&framework, "KE", &bad).unwrap_err();
     assert_eq!(err.question, "q3");
 }
+
+#[test]
+fn tiers_typed_by_an_editor_are_checked_line_by_line() {
+    use rampart_gci::framework::parse_tiers;
+    let tiers = parse_tiers("1, Role-modelling, 95\n2,Advancing,85\n\n3,Establishing,55\n").unwrap();
+    assert_eq!(tiers.iter().map(|t| (t.number, t.min)).collect::<Vec<_>>(), [(1, 95.0), (2, 85.0), (3, 55.0)]);
+    assert_eq!(tiers[0].name, "Role-modelling");
+    assert!(parse_tiers("").unwrap().is_empty());
+    for (text, line, needle) in [
+        ("1,A,90\n2,B,95", 2, "below tier 1"),
+        ("2,A,90", 1, "out of order"),
+        ("1,A", 1, "number,name,min"),
+        ("1,A,high", 1, "not a score"),
+        ("1,,90", 1, "needs a name"),
+        ("1,A,-5", 1, "not a score"),
+    ] {
+        match parse_tiers(text) {
+            Err(rampart_gci::GciError::Framework { file, line: at, message }) => {
+                assert_eq!((file.as_str(), at), ("tiers", line), "{text}: {message}");
+                assert!(message.contains(needle), "{text}: {message}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}

@@ -1248,6 +1248,8 @@ async fn edition_page(
 struct EditForm {
     csrf: String,
     nodes: String,
+    #[serde(default)]
+    tiers: String,
 }
 
 async fn edit_edition(
@@ -1257,7 +1259,11 @@ async fn edit_edition(
     Form(form): Form<EditForm>,
 ) -> Result<Response, PageError> {
     let actor = viewer.act(&form.csrf)?;
-    match state.gci().edit_edition(&actor, &code, &form.nodes, None).await {
+    let tiers = match rampart_gci::framework::parse_tiers(&form.tiers) {
+        Ok(tiers) => tiers,
+        Err(err) => return edition_view(&state, &viewer, &code, None, Some((err.into(), form.nodes))).await,
+    };
+    match state.gci().edit_edition(&actor, &code, &form.nodes, Some(tiers)).await {
         Ok(_) => Ok(Redirect::to(&format!("/gci/editions/{code}?done=gci.editions.saved")).into_response()),
         Err(err) => edition_view(&state, &viewer, &code, None, Some((err.into(), form.nodes))).await,
     }
