@@ -1,0 +1,13 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum IntelError {
+    /// Not JSON at all; line and column are 1-based.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax { line: usize, column: usize, message: String },
+    /// JSON that breaks a STIX rule; `path` names the property (`objects[3].created`).
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("the document is {size} bytes; at most {limit} are accepted")]
+    TooLarge { size: usize, limit: usize },
+}

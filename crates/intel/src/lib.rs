@@ -1,0 +1,10 @@
+//! Threat-intelligence exchange. So far: [`stix`], STIX 2.1 content read
+//! without loss (unknown and custom properties kept, so a bundle
+//! round-trips) and checked against the specification's MUST rules, with
+//! vocabulary checks as warnings. TAXII, MISP, IODEF and the indicator
+//! store build on it (issue 5).
+
+mod error;
+pub mod stix;
+
+pub use error::IntelError;
