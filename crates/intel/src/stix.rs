@@ -507,8 +507,15 @@ fn check_by_type(c: &mut Checker, object: &Object, path: &str) {
         "indicator" => {
             time_property(c, object, path, "valid_from", false);
             ordered(c, object, path, "valid_from", "valid_until", true);
-            if object.get("pattern").and_then(Value::as_str).is_some_and(|p| p.trim().is_empty()) {
-                c.error(&at("pattern"), "is empty");
+            let is_stix = object.get("pattern_type").and_then(Value::as_str) == Some("stix");
+            match object.get("pattern").and_then(Value::as_str) {
+                Some(p) if p.trim().is_empty() => c.error(&at("pattern"), "is empty"),
+                Some(p) if is_stix => {
+                    if let Err(err) = crate::pattern::parse(p) {
+                        c.error(&at("pattern"), err.to_string());
+                    }
+                }
+                _ => {}
             }
         }
         "observed-data" => {

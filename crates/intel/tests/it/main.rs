@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod pattern;
+
 use rampart_intel::IntelError;
 use rampart_intel::stix::{self, Content, Severity};
 use serde_json::{Value, json};
@@ -75,6 +77,7 @@ fn each_broken_rule_is_named_by_path() {
         ("external_references", json!([{"source_name": "cve"}]), "objects[0].external_references[0]"),
         ("kill_chain_phases", json!([{"kill_chain_name": "lockheed"}]), "objects[0].kill_chain_phases[0].phase_name"),
         ("bad-name!", json!(1), "objects[0].bad-name!"),
+        ("pattern", json!("[ipv4-addr:value = ]"), "objects[0].pattern"),
     ];
     for (property, value, path) in cases {
         let mut object = indicator();
