@@ -5,6 +5,7 @@
 //! store build on it (issue 5).
 
 mod error;
+pub mod markings;
 pub mod pattern;
 pub mod stix;
 
