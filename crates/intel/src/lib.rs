@@ -6,6 +6,7 @@
 
 mod error;
 pub mod markings;
+pub mod misp;
 pub mod pattern;
 pub mod stix;
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod markings;
+mod misp;
 mod pattern;
 
 use rampart_intel::IntelError;
