@@ -79,6 +79,9 @@ impl Role {
             Role::CirtManager => &[
                 DirectoryRead,
                 MaturityAssess,
+                IntelRead,
+                IntelWrite,
+                IntelManage,
                 IncidentRead,
                 IncidentWrite,
                 IncidentAssign,
@@ -88,9 +91,11 @@ impl Role {
                 AdvisoryWrite,
                 AdvisoryPublish,
             ],
-            Role::CirtAnalyst => &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead, AdvisoryWrite],
+            Role::CirtAnalyst => {
+                &[DirectoryRead, IncidentRead, IncidentWrite, ReportRead, ConstituencyRead, AdvisoryWrite, IntelRead, IntelWrite]
+            }
             Role::Constituent => &[DirectoryRead, ReportSubmit],
-            Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead, StrategyRead],
+            Role::Viewer => &[DirectoryRead, IncidentRead, ReportRead, ConstituencyRead, StrategyRead, IntelRead],
             Role::GciFocalPoint => &[DirectoryRead, GciAnswer],
             Role::GciReviewer => &[DirectoryRead, GciReview],
             Role::GciEditor => &[DirectoryRead, GciEdit, GciReview],
@@ -175,6 +180,12 @@ pub enum Permission {
     /// Record a CIRT's SIM3 maturity assessment and service catalogue, and
     /// add its maturity gaps to the national action plan.
     MaturityAssess,
+    /// Threat intelligence: read the TAXII collections shared with one's organisation.
+    IntelRead,
+    /// Threat intelligence: add objects to the collections one may write.
+    IntelWrite,
+    /// Threat intelligence: create an organisation's collections and say who reads and writes them.
+    IntelManage,
 }
 
 #[cfg(test)]

@@ -10,4 +10,10 @@ pub enum IntelError {
     Invalid { path: String, message: String },
     #[error("the document is {size} bytes; at most {limit} are accepted")]
     TooLarge { size: usize, limit: usize },
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Store(#[from] rampart_store::StoreError),
 }

@@ -9,5 +9,6 @@ pub mod markings;
 pub mod misp;
 pub mod pattern;
 pub mod stix;
+pub mod taxii;
 
 pub use error::IntelError;

@@ -18,6 +18,7 @@ pub mod page;
 pub mod sessions;
 pub mod settings;
 pub mod strategy;
+pub mod taxii;
 pub mod tokens;
 pub mod users;
 

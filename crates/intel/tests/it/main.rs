@@ -7,6 +7,7 @@
 mod markings;
 mod misp;
 mod pattern;
+mod taxii;
 
 use rampart_intel::IntelError;
 use rampart_intel::stix::{self, Content, Severity};

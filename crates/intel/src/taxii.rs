@@ -1,0 +1,383 @@
+//! TAXII 2.1 collections over the store: who may read and write each one,
+//! adding objects with a status resource, and getting them back with the
+//! specification's filters (`added_after`, `match[id]`, `match[type]`,
+//! `match[version]`, `match[spec_version]`) and pagination, plus versions,
+//! the manifest and deletion. The HTTP face comes with the web routes.
+//!
+//! Access: a collection belongs to an organisation; its readers and
+//! writers are organisations (or `*`, the whole community). Reading needs
+//! `IntelRead`, adding `IntelWrite`, creating `IntelManage` over the
+//! owner. Within a collection each object is served only to whom its TLP
+//! allows (`rampart_auth::access::can_see`, with the readers as the
+//! organisations it was shared with): TLP:RED objects are never served
+//! over TAXII, since they go to named people only.
+
+use crate::IntelError;
+use crate::markings::object_tlp;
+use crate::stix::{self, Content, Object, Severity};
+use chrono::{DateTime, Duration, Utc};
+use rampart_auth::Principal;
+use rampart_auth::access::{Shareable, Target, can_see};
+use rampart_auth::service::Actor;
+use rampart_core::{Clock, Permission, Tlp};
+use rampart_store::taxii::{CollectionRow, ObjectRow, StatusRow};
+use rampart_store::{Store, StoreError};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The most objects one page returns, whatever `limit` asks.
+pub const MAX_PAGE: usize = 1000;
+pub const DEFAULT_PAGE: usize = 100;
+/// The most objects one POST may carry.
+pub const MAX_OBJECTS_PER_POST: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Collection {
+    pub row: CollectionRow,
+    pub can_read: bool,
+    pub can_write: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub added_after: Option<String>,
+    pub ids: Vec<String>,
+    pub types: Vec<String>,
+    /// `last` (the default), `first`, `all`, or versions (timestamps).
+    pub versions: Vec<String>,
+    pub spec_versions: Vec<String>,
+    pub limit: Option<usize>,
+    /// The `next` of the previous page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub objects: Vec<ObjectRow>,
+    pub more: bool,
+    pub next: Option<String>,
+    /// For the `X-TAXII-Date-Added-First` and `-Last` headers.
+    pub first_added: Option<String>,
+    pub last_added: Option<String>,
+}
+
+pub struct Taxii {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+fn list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn stamp(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl Collection {
+    fn allows(principal: &Principal, listed: &[String], permission: Permission, owner: &str) -> bool {
+        principal.has(permission) && (principal.org_id == owner || listed.iter().any(|o| o == "*" || *o == principal.org_id))
+    }
+
+    fn of(row: CollectionRow, principal: &Principal) -> Collection {
+        let can_read = Self::allows(principal, &list(&row.readers), Permission::IntelRead, &row.owner_org_id);
+        let can_write = Self::allows(principal, &list(&row.writers), Permission::IntelWrite, &row.owner_org_id);
+        Collection { row, can_read, can_write }
+    }
+}
+
+impl Taxii {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Taxii {
+        Taxii { store, clock }
+    }
+
+    pub async fn create_collection(
+        &self,
+        actor: &Actor<'_>,
+        title: &str,
+        description: &str,
+        readers: &[String],
+        writers: &[String],
+    ) -> Result<CollectionRow, IntelError> {
+        let principal = actor.principal;
+        let org = self.store.org_get(&principal.org_id).await?;
+        if !principal.allows(Permission::IntelManage, Target::Org { id: &org.id, country: org.country.as_deref() }) {
+            return Err(IntelError::Forbidden);
+        }
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(IntelError::Invalid { path: "title".into(), message: "must be 1 to 200 characters".into() });
+        }
+        for (field, orgs) in [("readers", readers), ("writers", writers)] {
+            for org_id in orgs.iter().filter(|o| *o != "*") {
+                if matches!(self.store.org_get(org_id).await, Err(StoreError::NotFound { .. })) {
+                    return Err(IntelError::Invalid { path: field.into(), message: format!("no organisation {org_id}") });
+                }
+            }
+        }
+        let now = self.clock.now();
+        let row = CollectionRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            title: title.to_owned(),
+            description: description.trim().to_owned(),
+            owner_org_id: org.id.clone(),
+            readers: serde_json::to_string(readers).unwrap_or_else(|_| "[]".into()),
+            writers: serde_json::to_string(writers).unwrap_or_else(|_| "[]".into()),
+            created_at: stamp(now),
+        };
+        let mut tx = self.store.begin().await?;
+        tx.taxii_collection_insert(&row).await?;
+        tx.audit(
+            actor.entry("intel.collection.create", "taxii_collection", Some(&row.id), json!({"readers": readers, "writers": writers})),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The collections the principal may read or write.
+    pub async fn collections(&self, principal: &Principal) -> Result<Vec<Collection>, IntelError> {
+        Ok(self
+            .store
+            .taxii_collections()
+            .await?
+            .into_iter()
+            .map(|row| Collection::of(row, principal))
+            .filter(|c| c.can_read || c.can_write)
+            .collect())
+    }
+
+    /// One collection; one the principal may neither read nor write is "not found".
+    pub async fn collection(&self, principal: &Principal, id: &str) -> Result<Collection, IntelError> {
+        self.collections(principal).await?.into_iter().find(|c| c.row.id == id).ok_or(IntelError::NotFound("collection"))
+    }
+
+    /// Adds the objects of an envelope (`{"objects": [...]}`) or a bundle.
+    /// Each object succeeds or fails on its own; the status resource says
+    /// which, and is kept for `status`.
+    pub async fn add(&self, actor: &Actor<'_>, collection_id: &str, document: &str) -> Result<Value, IntelError> {
+        let collection = self.collection(actor.principal, collection_id).await?;
+        if !collection.can_write {
+            return Err(IntelError::Forbidden);
+        }
+        if document.len() > stix::MAX_DOCUMENT_BYTES {
+            return Err(IntelError::TooLarge { size: document.len(), limit: stix::MAX_DOCUMENT_BYTES });
+        }
+        let value: Value = serde_json::from_str(document).map_err(|err| IntelError::Syntax {
+            line: err.line(),
+            column: err.column(),
+            message: err.to_string(),
+        })?;
+        let Some(items) = value.get("objects").and_then(Value::as_array) else {
+            return Err(IntelError::Invalid { path: "$.objects".into(), message: "an envelope needs an objects list".into() });
+        };
+        if items.len() > MAX_OBJECTS_PER_POST {
+            return Err(IntelError::Invalid {
+                path: "$.objects".into(),
+                message: format!("at most {MAX_OBJECTS_PER_POST} objects per request"),
+            });
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        // date_added strictly increases within a collection, so pages never skip.
+        let mut added = tx.taxii_last_added(collection_id).await?.and_then(|t| stix::timestamp(&t)).map_or(now, |last| last.max(now));
+        let (mut successes, mut failures) = (Vec::new(), Vec::new());
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("objects[{i}]");
+            let object = match Object::from_value(item.clone(), &path) {
+                Ok(object) => object,
+                Err(err) => {
+                    failures.push(json!({"id": item.get("id").cloned().unwrap_or(Value::Null), "message": err.to_string()}));
+                    continue;
+                }
+            };
+            let problems = stix::validate(&Content::Object(object.clone()));
+            if let Some(problem) = problems.iter().find(|p| p.severity == Severity::Error) {
+                failures
+                    .push(json!({"id": object.id, "message": format!("{}: {}", problem.path.replacen('$', &path, 1), problem.message)}));
+                continue;
+            }
+            added += Duration::microseconds(1);
+            let date_added = stamp(added);
+            let version = object
+                .get("modified")
+                .or(object.get("created"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| date_added.clone());
+            let row = ObjectRow {
+                collection_id: collection_id.to_owned(),
+                object_id: object.id.clone(),
+                version: version.clone(),
+                spec_version: object.get("spec_version").and_then(Value::as_str).unwrap_or("2.1").to_owned(),
+                object_type: object.kind.clone(),
+                tlp: object_tlp(&object).map(|t| t.as_str().to_owned()),
+                date_added,
+                body: object.to_value().to_string(),
+            };
+            // A version already stored counts as a success: adding is idempotent.
+            tx.taxii_object_insert(&row).await?;
+            successes.push(json!({"id": object.id, "version": version}));
+        }
+        let status_id = uuid::Uuid::new_v4().to_string();
+        let status = json!({
+            "id": status_id, "status": "complete", "request_timestamp": stamp(now),
+            "total_count": items.len(), "success_count": successes.len(), "failure_count": failures.len(), "pending_count": 0,
+            "successes": successes, "failures": failures,
+        });
+        let row = StatusRow {
+            id: status_id.clone(),
+            collection_id: collection_id.to_owned(),
+            body: status.to_string(),
+            created_by: actor.principal.user_id.clone(),
+            created_at: stamp(now),
+        };
+        tx.taxii_status_insert(&row).await?;
+        let summary = json!({"added": status["success_count"], "failed": status["failure_count"]});
+        tx.audit(actor.entry("intel.objects.add", "taxii_collection", Some(collection_id), summary), now).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    pub async fn status(&self, principal: &Principal, id: &str) -> Result<Value, IntelError> {
+        let row = self.store.taxii_status(id).await.map_err(|_| IntelError::NotFound("status"))?;
+        let collection = self.collection(principal, &row.collection_id).await.map_err(|_| IntelError::NotFound("status"))?;
+        if !collection.can_read && !collection.can_write {
+            return Err(IntelError::NotFound("status"));
+        }
+        serde_json::from_str(&row.body).map_err(|err| IntelError::Invalid { path: "status".into(), message: err.to_string() })
+    }
+
+    /// Every stored version the principal may see, oldest added first.
+    async fn visible(&self, principal: &Principal, collection: &Collection, after: Option<&str>) -> Result<Vec<ObjectRow>, IntelError> {
+        if !collection.can_read {
+            return Err(IntelError::Forbidden);
+        }
+        let readers = list(&collection.row.readers);
+        let shared_with: Vec<String> = readers.iter().filter(|o| *o != "*").cloned().collect();
+        let rows = self.store.taxii_objects(&collection.row.id, after).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| {
+                let Some(tlp) = row.tlp.as_deref().and_then(|t| t.parse::<Tlp>().ok()) else { return true };
+                can_see(
+                    Some(principal),
+                    &Shareable { tlp, owner_org: &collection.row.owner_org_id, shared_with: &shared_with, recipients: &[], author: None },
+                )
+            })
+            .collect())
+    }
+
+    /// Objects matching `filter`, a page at a time.
+    pub async fn objects(&self, principal: &Principal, collection_id: &str, filter: &Filter) -> Result<Page, IntelError> {
+        let collection = self.collection(principal, collection_id).await?;
+        if let Some(after) = filter.added_after.as_deref()
+            && stix::timestamp(after).is_none()
+        {
+            return Err(IntelError::Invalid { path: "added_after".into(), message: format!("{after:?} is not a timestamp") });
+        }
+        // `next` is the date_added of the last object of the previous page.
+        let start = match (&filter.next, &filter.added_after) {
+            (Some(next), _) => Some(next.as_str()),
+            (None, after) => after.as_deref(),
+        };
+        let rows = self.visible(principal, &collection, None).await?;
+        let matching = select(rows, filter);
+        let after: Vec<ObjectRow> = matching.into_iter().filter(|r| start.is_none_or(|s| r.date_added.as_str() > s)).collect();
+        let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let more = after.len() > limit;
+        let objects: Vec<ObjectRow> = after.into_iter().take(limit).collect();
+        Ok(Page {
+            more,
+            next: if more { objects.last().map(|o| o.date_added.clone()) } else { None },
+            first_added: objects.first().map(|o| o.date_added.clone()),
+            last_added: objects.last().map(|o| o.date_added.clone()),
+            objects,
+        })
+    }
+
+    /// The versions of one object, oldest first.
+    pub async fn versions(&self, principal: &Principal, collection_id: &str, object_id: &str) -> Result<Vec<String>, IntelError> {
+        let collection = self.collection(principal, collection_id).await?;
+        let mut versions: Vec<String> =
+            self.visible(principal, &collection, None).await?.into_iter().filter(|r| r.object_id == object_id).map(|r| r.version).collect();
+        if versions.is_empty() {
+            return Err(IntelError::NotFound("object"));
+        }
+        versions.sort();
+        Ok(versions)
+    }
+
+    /// Deletes an object's versions (those `filter.versions` names, all by default).
+    pub async fn delete(&self, actor: &Actor<'_>, collection_id: &str, object_id: &str, filter: &Filter) -> Result<u64, IntelError> {
+        let collection = self.collection(actor.principal, collection_id).await?;
+        if !collection.can_write || !collection.can_read {
+            return Err(IntelError::Forbidden);
+        }
+        let rows: Vec<ObjectRow> =
+            self.visible(actor.principal, &collection, None).await?.into_iter().filter(|r| r.object_id == object_id).collect();
+        let chosen = select(
+            rows,
+            &Filter {
+                versions: if filter.versions.is_empty() { vec!["all".into()] } else { filter.versions.clone() },
+                ..Filter::default()
+            },
+        );
+        if chosen.is_empty() {
+            return Err(IntelError::NotFound("object"));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut deleted = 0;
+        for row in &chosen {
+            deleted += tx.taxii_object_delete(collection_id, object_id, Some(&row.version)).await?;
+        }
+        tx.audit(
+            actor.entry("intel.object.delete", "taxii_collection", Some(collection_id), json!({"object": object_id, "versions": deleted})),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
+/// Applies the match filters; versions default to the latest of each object.
+fn select(rows: Vec<ObjectRow>, filter: &Filter) -> Vec<ObjectRow> {
+    let rows: Vec<ObjectRow> = rows
+        .into_iter()
+        .filter(|r| filter.ids.is_empty() || filter.ids.contains(&r.object_id))
+        .filter(|r| filter.types.is_empty() || filter.types.contains(&r.object_type))
+        .filter(|r| filter.spec_versions.is_empty() || filter.spec_versions.contains(&r.spec_version))
+        .collect();
+    let wanted: Vec<&str> = if filter.versions.is_empty() { vec!["last"] } else { filter.versions.iter().map(String::as_str).collect() };
+    if wanted.contains(&"all") {
+        return rows;
+    }
+    let mut first: HashMap<&str, &str> = HashMap::new();
+    let mut last: HashMap<&str, &str> = HashMap::new();
+    for row in &rows {
+        let f = first.entry(&row.object_id).or_insert(&row.version);
+        if row.version.as_str() < *f {
+            *f = &row.version;
+        }
+        let l = last.entry(&row.object_id).or_insert(&row.version);
+        if row.version.as_str() > *l {
+            *l = &row.version;
+        }
+    }
+    let keep: Vec<bool> = rows
+        .iter()
+        .map(|r| {
+            wanted.iter().any(|w| match *w {
+                "last" => last.get(r.object_id.as_str()) == Some(&r.version.as_str()),
+                "first" => first.get(r.object_id.as_str()) == Some(&r.version.as_str()),
+                version => r.version == version,
+            })
+        })
+        .collect();
+    rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
+}
