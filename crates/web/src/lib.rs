@@ -19,6 +19,7 @@ pub(crate) mod pages;
 mod security;
 pub mod server;
 pub mod svg;
+mod taxii;
 mod viewer;
 
 use axum::Router;
@@ -71,6 +72,7 @@ struct Inner {
     guidance: rampart_cop::guidance::Guidance,
     gci: rampart_gci::campaigns::Gci,
     strategy: rampart_strategy::Strategy,
+    taxii: rampart_intel::taxii::Taxii,
     /// Uncertainty analyses of published result sets, by set id: a set
     /// never changes once stored, so its analysis is computed once.
     gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
@@ -96,6 +98,7 @@ impl AppState {
                 guidance: rampart_cop::guidance::Guidance::new(auth.store().clone(), auth.clock()),
                 gci: rampart_gci::campaigns::Gci::new(auth.store().clone(), auth.clock()),
                 strategy: rampart_strategy::Strategy::new(auth.store().clone(), auth.clock()),
+                taxii: rampart_intel::taxii::Taxii::new(auth.store().clone(), auth.clock()),
                 gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
@@ -157,6 +160,10 @@ impl AppState {
         &self.inner.strategy
     }
 
+    pub fn taxii(&self) -> &rampart_intel::taxii::Taxii {
+        &self.inner.taxii
+    }
+
     /// The cached analysis of a result set, computed by `make` on first use.
     pub fn gci_analysis(
         &self,
@@ -197,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .merge(metrics_layer::routes())
+        .merge(taxii::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::layer))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         // Bodies up to 2 MiB; routes that take files raise it for themselves.

@@ -17,4 +17,5 @@ mod hotline;
 mod security;
 mod strategy;
 mod support;
+mod taxii;
 mod tls;
