@@ -10,6 +10,7 @@ pub(crate) mod directory;
 mod gci;
 mod guidance;
 mod hotline;
+mod intel;
 mod profile;
 mod strategy;
 
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(guidance::routes())
         .merge(gci::routes())
         .merge(strategy::routes())
+        .merge(intel::routes())
 }
 
 pub struct NavItem {
@@ -119,6 +121,9 @@ impl Ctx {
         if principal.is_some_and(|p| p.has(Permission::GciEdit) || p.has(Permission::GciReview) || p.has(Permission::GciAnswer)) {
             nav.push(NavItem { href: "/gci/campaigns", label: t.get("gci.nav.campaigns").to_owned(), active: active == "gci_campaigns" });
             nav.push(NavItem { href: "/gci/editions", label: t.get("gci.nav.editions").to_owned(), active: active == "gci_editions" });
+        }
+        if principal.is_some_and(|p| p.has(Permission::IntelRead)) {
+            nav.push(NavItem { href: "/intel/collections", label: t.get("intel.nav.collections").to_owned(), active: active == "intel" });
         }
         if principal.is_some_and(|p| p.has(Permission::StrategyRead)) {
             nav.push(NavItem { href: "/strategy", label: t.get("strategy.nav.strategy").to_owned(), active: active == "strategy" });

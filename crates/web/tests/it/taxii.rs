@@ -134,3 +134,43 @@ async fn taxii_clients_share_objects_through_a_collection() {
     let (status, _, _) = call(&w, "GET", &format!("{base}/objects/{id}/"), Some(&partner), None, "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn cirt_managers_create_collections_in_the_browser() {
+    let w = World::new().await;
+    w.add_user(&w.kenya_cirt, "manager@ke.example", Role::CirtManager).await;
+    let ghana = w.add_org("GH-CIRT", "national_cirt", "GH", None).await;
+    let manager = w.sign_in("manager@ke.example").await;
+    let (status, response) = w.get_with_cookie("/intel/collections", &manager.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(crate::support::body_text(response).await.contains("id=\"collection-form\""));
+    let (status, response) = w
+        .post_form(
+            "/intel/collections",
+            &manager.cookie(),
+            &[("csrf", &manager.csrf), ("title", "Phishing URLs"), ("reader", "no-such-org")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(crate::support::body_text(response).await.contains("readers: no organisation"));
+    let (status, _) = w
+        .post_form(
+            "/intel/collections",
+            &manager.cookie(),
+            &[("csrf", &manager.csrf), ("title", "Phishing URLs"), ("reader", &ghana), ("writer", &ghana)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, response) = w.get_with_cookie("/intel/collections", &manager.cookie()).await;
+    assert!(crate::support::body_text(response).await.contains("Phishing URLs"));
+    // An analyst reads the list but creates nothing; another country's CIRT sees nothing.
+    let analyst = w.sign_in("analyst@ke.example").await;
+    let (_, response) = w.get_with_cookie("/intel/collections", &analyst.cookie()).await;
+    let page = crate::support::body_text(response).await;
+    assert!(page.contains("Phishing URLs") && !page.contains("collection-form"));
+    let (status, _) = w.post_form("/intel/collections", &analyst.cookie(), &[("csrf", &analyst.csrf), ("title", "Mine")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let brazil = w.sign_in("analyst@br.example").await;
+    let (_, response) = w.get_with_cookie("/intel/collections", &brazil.cookie()).await;
+    assert!(!crate::support::body_text(response).await.contains("Phishing URLs"));
+}
