@@ -56,6 +56,8 @@ pub struct WebConfig {
     pub signer: Option<Arc<rampart_cirt::signing::Signer>>,
     /// The hotline: retention period and geolocation databases.
     pub hotline: rampart_cop::hotline::HotlineSettings,
+    /// TAXII requests allowed per caller per minute (0: the default, 600).
+    pub taxii_requests_per_minute: u32,
 }
 
 #[derive(Clone)]
@@ -77,6 +79,7 @@ struct Inner {
     /// never changes once stored, so its analysis is computed once.
     gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
     public_form_limiter: RateLimiter,
+    taxii_limiter: RateLimiter,
     status_limiter: RateLimiter,
     config: WebConfig,
     login_limiter: RateLimiter,
@@ -100,6 +103,11 @@ impl AppState {
                 strategy: rampart_strategy::Strategy::new(auth.store().clone(), auth.clock()),
                 taxii: rampart_intel::taxii::Taxii::new(auth.store().clone(), auth.clock()),
                 gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
+                // TAXII: generous for a polling peer, bounded for a runaway one.
+                taxii_limiter: RateLimiter::new(
+                    if config.taxii_requests_per_minute == 0 { 600 } else { config.taxii_requests_per_minute },
+                    chrono::Duration::minutes(1),
+                ),
                 // Public forms: a few reports per address per ten minutes.
                 public_form_limiter: RateLimiter::new(5, chrono::Duration::minutes(10)),
                 // Receipt look-ups: enough for a reporter, too few to guess.
@@ -134,6 +142,10 @@ impl AppState {
 
     pub(crate) fn public_form_limiter(&self) -> &RateLimiter {
         &self.inner.public_form_limiter
+    }
+
+    pub(crate) fn taxii_limiter(&self) -> &RateLimiter {
+        &self.inner.taxii_limiter
     }
 
     pub(crate) fn status_limiter(&self) -> &RateLimiter {

@@ -82,10 +82,14 @@ impl From<IntelError> for Refusal {
 
 type Answer = Result<Response, Refusal>;
 
-/// The caller, once authenticated and asking for a media type we speak.
-fn caller(found: Result<ApiCaller, ApiError>, headers: &HeaderMap) -> Result<ApiCaller, Refusal> {
+/// The caller, once authenticated, within the rate limit and asking for a
+/// media type we speak.
+fn caller(state: &AppState, found: Result<ApiCaller, ApiError>, headers: &HeaderMap) -> Result<ApiCaller, Refusal> {
     let caller =
         found.map_err(|_| refuse(StatusCode::UNAUTHORIZED, "Unauthorized", "send an API token as Bearer or as the Basic password"))?;
+    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
+        return Err(refuse(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "slow down and try again in a minute"));
+    }
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(caller) };
     let ok = accept.split(',').map(|m| m.trim().to_ascii_lowercase().replace(' ', "")).any(|m| {
         (m.starts_with("application/taxii+json") && (!m.contains("version=") || m.contains("version=2.1")))
@@ -103,7 +107,7 @@ fn base(headers: &HeaderMap, state: &AppState) -> String {
 }
 
 async fn discovery(State(state): State<AppState>, headers: HeaderMap, found: Result<ApiCaller, ApiError>) -> Answer {
-    caller(found, &headers)?;
+    caller(&state, found, &headers)?;
     let root = format!("{}/taxii2/api/", base(&headers, &state).trim_end_matches('/'));
     Ok(taxii(
         StatusCode::OK,
@@ -111,8 +115,8 @@ async fn discovery(State(state): State<AppState>, headers: HeaderMap, found: Res
     ))
 }
 
-async fn api_root(headers: HeaderMap, found: Result<ApiCaller, ApiError>) -> Answer {
-    caller(found, &headers)?;
+async fn api_root(State(state): State<AppState>, headers: HeaderMap, found: Result<ApiCaller, ApiError>) -> Answer {
+    caller(&state, found, &headers)?;
     Ok(taxii(StatusCode::OK, json!({"title": "Rampart", "versions": [MEDIA_TYPE], "max_content_length": MAX_CONTENT_LENGTH})))
 }
 
@@ -121,7 +125,7 @@ fn collection_json(c: &Collection) -> Value {
 }
 
 async fn collections(State(state): State<AppState>, headers: HeaderMap, found: Result<ApiCaller, ApiError>) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     let list = state.taxii().collections(&caller.principal).await?;
     Ok(taxii(StatusCode::OK, json!({"collections": list.iter().map(collection_json).collect::<Vec<_>>()})))
 }
@@ -132,7 +136,7 @@ async fn collection(
     Path(id): Path<String>,
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     Ok(taxii(StatusCode::OK, collection_json(&state.taxii().collection(&caller.principal, &id).await?)))
 }
 
@@ -190,7 +194,7 @@ async fn objects(
     Query(query): Query<Vec<(String, String)>>,
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     let page = state.taxii().objects(&caller.principal, &id, &filter(&query)?).await?;
     Ok(page_headers(taxii(StatusCode::OK, envelope(&page)), &page))
 }
@@ -202,7 +206,7 @@ async fn manifest(
     Query(query): Query<Vec<(String, String)>>,
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     let page = state.taxii().objects(&caller.principal, &id, &filter(&query)?).await?;
     let entries: Vec<Value> = page
         .objects
@@ -219,7 +223,7 @@ async fn object(
     Query(query): Query<Vec<(String, String)>>,
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     let mut filter = filter(&query)?;
     filter.ids = vec![object.clone()];
     let page = state.taxii().objects(&caller.principal, &id, &filter).await?;
@@ -235,7 +239,7 @@ async fn versions(
     Path((id, object)): Path<(String, String)>,
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     let list = state.taxii().versions(&caller.principal, &id, &object).await?;
     Ok(taxii(StatusCode::OK, json!({"more": false, "versions": list})))
 }
@@ -247,7 +251,7 @@ async fn add_objects(
     found: Result<ApiCaller, ApiError>,
     body: Bytes,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase().replace(' ', "");
     if !content_type.starts_with("application/taxii+json") || (content_type.contains("version=") && !content_type.contains("version=2.1")) {
         return Err(refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", format!("send {MEDIA_TYPE}")));
@@ -263,12 +267,12 @@ async fn delete_object(
     Query(query): Query<Vec<(String, String)>>,
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     state.taxii().delete(&caller.actor(), &id, &object, &filter(&query)?).await?;
     Ok(taxii(StatusCode::OK, json!({})))
 }
 
 async fn status(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, found: Result<ApiCaller, ApiError>) -> Answer {
-    let caller = caller(found, &headers)?;
+    let caller = caller(&state, found, &headers)?;
     Ok(taxii(StatusCode::OK, state.taxii().status(&caller.principal, &id).await?))
 }

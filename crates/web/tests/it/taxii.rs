@@ -174,3 +174,22 @@ async fn cirt_managers_create_collections_in_the_browser() {
     let (_, response) = w.get_with_cookie("/intel/collections", &brazil.cookie()).await;
     assert!(!crate::support::body_text(response).await.contains("Phishing URLs"));
 }
+
+#[tokio::test]
+async fn each_taxii_caller_is_rate_limited_on_their_own() {
+    let config = rampart_web::WebConfig { login_attempts_per_minute: 1000, taxii_requests_per_minute: 3, ..Default::default() };
+    let w = World::build(false, config).await;
+    let analyst = w.token_for("analyst@ke.example").await;
+    let other = w.token_for("analyst@br.example").await;
+    for _ in 0..3 {
+        assert_eq!(call(&w, "GET", "/taxii2/api/collections/", Some(&analyst), None, "").await.0, StatusCode::OK);
+    }
+    let (status, _, body) = call(&w, "GET", "/taxii2/api/collections/", Some(&analyst), None, "").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["http_status"], "429", "{body}");
+    assert_eq!(
+        call(&w, "GET", "/taxii2/api/collections/", Some(&other), None, "").await.0,
+        StatusCode::OK,
+        "another caller is not held back"
+    );
+}
