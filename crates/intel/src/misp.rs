@@ -45,11 +45,6 @@ fn form(misp_type: &str) -> Option<Form> {
     })
 }
 
-/// One attribute made STIX: an indicator or an observable, by path.
-struct Converted {
-    object: Value,
-}
-
 /// The result of an import: the bundle, and what was left out.
 #[derive(Debug, Clone)]
 pub struct Import {
@@ -137,7 +132,7 @@ fn convert(
     path: &str,
     event_time: DateTime<Utc>,
     inherited: &[String],
-) -> Result<Option<Converted>, IntelError> {
+) -> Result<Option<Value>, IntelError> {
     let misp_type = text(attribute, path, "type")?;
     let value = text(attribute, path, "value")?.trim();
     let Some(form) = form(misp_type) else { return Ok(None) };
@@ -213,7 +208,7 @@ fn convert(
     if !labels.is_empty() && object["type"] == "indicator" {
         object["labels"] = json!(labels);
     }
-    Ok(Some(Converted { object }))
+    Ok(Some(object))
 }
 
 /// Reads a MISP event (`{"Event": {…}}` or the event itself) and returns it
@@ -270,9 +265,9 @@ pub fn event_to_stix(document: &str) -> Result<Import, IntelError> {
     }
     for (here, attribute) in attributes {
         match convert(attribute, &here, event_time, &event_tags)? {
-            Some(converted) => {
-                if !objects.iter().any(|o| o["id"] == converted.object["id"]) {
-                    objects.push(converted.object);
+            Some(object) => {
+                if !objects.iter().any(|o| o["id"] == object["id"]) {
+                    objects.push(object);
                 }
             }
             None => warnings.push(format!(

@@ -261,7 +261,7 @@ impl Strategy {
         let (areas, share_in_place) = gaps::summarise(guide, &answers);
         let plan = plan::build(&self.store.strategy_plan(cc).await?, self.today());
         let mut cirts = Vec::new();
-        for org in self.cirts_of(cc).await? {
+        for org in self.cirt_orgs(Some(cc)).await? {
             let latest = self.store.maturity_assessments(&org.id).await?.into_iter().next();
             let level = latest.as_ref().map(|row| maturity::overall(&profile_from(&row.levels)));
             let target = latest.as_ref().map(|row| profile_from(&row.targets)).filter(|t| !t.is_empty()).map(|t| maturity::overall(&t));
@@ -285,11 +285,12 @@ impl Strategy {
         })
     }
 
-    async fn cirts_of(&self, cc: &str) -> Result<Vec<Organisation>, StrategyError> {
+    /// The CIRT organisations, of one country or of all.
+    async fn cirt_orgs(&self, country: Option<&str>) -> Result<Vec<Organisation>, StrategyError> {
         let mut orgs = Vec::new();
         for kind in CIRT_KINDS {
-            let filter = OrgFilter { country: Some(cc.to_owned()), kind: Some(kind.to_owned()), name_contains: None };
-            orgs.extend(self.store.org_list(&filter, &PageRequest::first(200)).await?.items);
+            let filter = OrgFilter { country: country.map(str::to_owned), kind: Some(kind.to_owned()), name_contains: None };
+            orgs.extend(self.store.org_list(&filter, &PageRequest::first(PageRequest::MAX_LIMIT)).await?.items);
         }
         Ok(orgs)
     }
@@ -311,12 +312,9 @@ impl Strategy {
         // The CIRTs of every country at once (two queries), then the latest
         // assessment of each one that is in a readable country.
         let mut cirts_by_country: HashMap<String, Vec<Organisation>> = HashMap::new();
-        for kind in CIRT_KINDS {
-            let filter = OrgFilter { country: None, kind: Some(kind.to_owned()), name_contains: None };
-            for org in self.store.org_list(&filter, &PageRequest::first(PageRequest::MAX_LIMIT)).await?.items {
-                if let Some(cc) = org.country.clone() {
-                    cirts_by_country.entry(cc).or_default().push(org);
-                }
+        for org in self.cirt_orgs(None).await? {
+            if let Some(cc) = org.country.clone() {
+                cirts_by_country.entry(cc).or_default().push(org);
             }
         }
         let mut rows = Vec::new();
@@ -772,6 +770,31 @@ impl Strategy {
         Ok(row)
     }
 
+    /// A planned action made from a gap: starting today, due in a year,
+    /// `origin` saying which gap (`gap:<element>`, `sim3:<org>:<parameter>`).
+    fn gap_action(&self, actor: &Actor<'_>, cc: &str, objective_id: String, title: String, lead_org: String, origin: String) -> ActionRow {
+        let now = self.now();
+        let today = now.date_naive();
+        let at = time::format(now);
+        ActionRow {
+            id: new_id(now).to_string(),
+            country: cc.to_owned(),
+            objective_id,
+            title,
+            lead_org,
+            supporting: String::new(),
+            budget: None,
+            currency: String::new(),
+            start_on: today.to_string(),
+            end_on: (today + chrono::Duration::days(365)).to_string(),
+            status: "planned".into(),
+            origin,
+            created_by: actor.principal.user_id.clone(),
+            created_at: at.clone(),
+            updated_at: at,
+        }
+    }
+
     /// Turns gaps into actions in one step: one action per element, under
     /// an objective per focus area (made when missing), starting today and
     /// due in a year. An element that already has an action is skipped, so
@@ -792,7 +815,6 @@ impl Strategy {
         let mut objectives: BTreeMap<String, String> =
             rows.objectives.iter().filter(|o| !o.area.is_empty()).map(|o| (o.area.clone(), o.id.clone())).collect();
         let now = self.now();
-        let today = self.today();
         let at = time::format(now);
         let mut tx = self.store.begin().await?;
         let mut added = Vec::new();
@@ -817,23 +839,7 @@ impl Strategy {
                     objective.id
                 }
             };
-            let row = ActionRow {
-                id: new_id(now).to_string(),
-                country: country.alpha2.clone(),
-                objective_id,
-                title: element.title.clone(),
-                lead_org: String::new(),
-                supporting: String::new(),
-                budget: None,
-                currency: String::new(),
-                start_on: today.to_string(),
-                end_on: (today + chrono::Duration::days(365)).to_string(),
-                status: "planned".into(),
-                origin,
-                created_by: actor.principal.user_id.clone(),
-                created_at: at.clone(),
-                updated_at: at.clone(),
-            };
+            let row = self.gap_action(actor, &country.alpha2, objective_id, element.title.clone(), String::new(), origin);
             tx.strategy_action_upsert(&row).await?;
             added.push(row);
         }
@@ -868,18 +874,7 @@ impl Strategy {
 
     /// The CIRTs whose maturity the principal may read or assess.
     pub async fn cirts(&self, principal: &Principal) -> Result<Vec<Organisation>, StrategyError> {
-        let mut orgs = Vec::new();
-        for kind in CIRT_KINDS {
-            let filter = OrgFilter { country: None, kind: Some(kind.to_owned()), name_contains: None };
-            orgs.extend(
-                self.store
-                    .org_list(&filter, &PageRequest::first(PageRequest::MAX_LIMIT))
-                    .await?
-                    .items
-                    .into_iter()
-                    .filter(|o| Self::may_read_org(principal, o)),
-            );
-        }
+        let mut orgs: Vec<Organisation> = self.cirt_orgs(None).await?.into_iter().filter(|o| Self::may_read_org(principal, o)).collect();
         orgs.sort_by(|a, b| a.country.cmp(&b.country).then(a.name.cmp(&b.name)));
         Ok(orgs)
     }
@@ -961,7 +956,6 @@ impl Strategy {
         let tag = format!("sim3:{}", view.org.id);
         let now = self.now();
         let at = time::format(now);
-        let today = self.today();
         let mut tx = self.store.begin().await?;
         let objective_id =
             match rows.objectives.iter().find(|o| rows.actions.iter().any(|a| a.objective_id == o.id && a.origin.starts_with(&tag))) {
@@ -984,23 +978,8 @@ impl Strategy {
             if rows.actions.iter().any(|a| a.origin == origin) || added.iter().any(|a| a.origin == origin) {
                 continue;
             }
-            let row = ActionRow {
-                id: new_id(now).to_string(),
-                country: cc.clone(),
-                objective_id: objective_id.clone(),
-                title: format!("{} {}: level {} to {}", gap.parameter, gap.name, gap.level, gap.target),
-                lead_org: view.org.name.clone(),
-                supporting: String::new(),
-                budget: None,
-                currency: String::new(),
-                start_on: today.to_string(),
-                end_on: (today + chrono::Duration::days(365)).to_string(),
-                status: "planned".into(),
-                origin,
-                created_by: actor.principal.user_id.clone(),
-                created_at: at.clone(),
-                updated_at: at.clone(),
-            };
+            let title = format!("{} {}: level {} to {}", gap.parameter, gap.name, gap.level, gap.target);
+            let row = self.gap_action(actor, &cc, objective_id.clone(), title, view.org.name.clone(), origin);
             tx.strategy_action_upsert(&row).await?;
             added.push(row);
         }
