@@ -74,7 +74,7 @@ fn operator() -> Principal {
     Principal::cli(&who)
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -140,6 +140,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 (None, None) => return Err(CliError::Invalid("give --list FILE or --stored NAME".into())),
             };
             crate::cop::match_command(entries, &images, hashes.as_deref(), radius)
+        }
+        Command::Intel(command) => {
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let auth = auth_service(store, &config, false);
+            crate::intel::run(&auth, &config, command).await
         }
         Command::Gci(GciCommand::Remind { as_of, json }) => {
             let smtp = config
@@ -283,6 +288,10 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         );
     }
     spawn_session_purge(auth.clone(), config);
+    if !config.peers.is_empty() {
+        crate::intel::spawn_federation(auth.clone(), config.peers.clone());
+        println!("Exchanging threat intelligence with {} TAXII peer(s)", config.peers.len());
+    }
     let mut state = rampart_web::AppState::new(auth.clone(), web_config);
     spawn_hotline_purge(state.clone());
     match &config.smtp {
@@ -507,14 +516,14 @@ async fn ingest_mail(
     if failed.is_empty() { Ok(()) } else { Err(CliError::Invalid(format!("{} message(s) could not be taken", failed.len()))) }
 }
 
-async fn find_org(store: &Store, id_or_name: &str) -> Result<rampart_store::Organisation, CliError> {
+pub(crate) async fn find_org(store: &Store, id_or_name: &str) -> Result<rampart_store::Organisation, CliError> {
     if let Ok(org) = store.org_get(id_or_name).await {
         return Ok(org);
     }
     store.org_by_name(id_or_name).await?.ok_or_else(|| CliError::NotFound(format!("no organisation with id or name `{id_or_name}`")))
 }
 
-async fn find_user(store: &Store, email: &str) -> Result<rampart_store::UserRow, CliError> {
+pub(crate) async fn find_user(store: &Store, email: &str) -> Result<rampart_store::UserRow, CliError> {
     store.user_by_email(email).await?.ok_or_else(|| CliError::NotFound(format!("no user with e-mail `{email}`")))
 }
 
@@ -637,6 +646,19 @@ async fn user(config: &Config, command: UserCommand) -> Result<(), CliError> {
                 println!("new password for {email} (shown once; must be changed at next sign-in): {password}");
             } else {
                 println!("password reset for {email}; it must be changed at next sign-in");
+            }
+        }
+        UserCommand::Token { email, name, roles, days, json } => {
+            let user = find_user(&store, &email).await?;
+            let roles = roles.iter().map(|r| parse_role(r)).collect::<Result<Vec<_>, _>>()?;
+            // The token is the user's own: it is made as them, from the command line.
+            let owner = auth.principal_for(&user, rampart_auth::Via::Cli, None).await?;
+            let (token, row) = auth.create_token(&Actor { principal: &owner, ip: None }, &name, &roles, days).await?;
+            if json.json {
+                print_json(&json!({"token": token, "id": row.id, "expires_at": row.expires_at}));
+            } else {
+                println!("{token}");
+                eprintln!("API token {} for {email}; it is shown only now", row.id);
             }
         }
         UserCommand::Grant(args) => {

@@ -27,6 +27,38 @@ pub struct RawConfig {
     pub csaf: RawCsaf,
     #[serde(default)]
     pub cop: RawCop,
+    #[serde(default)]
+    pub intel: RawIntel,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntel {
+    /// Peer TAXII servers to federate with.
+    #[serde(default)]
+    pub peers: Vec<RawPeer>,
+}
+
+/// `[[intel.peers]]`: one peer TAXII server.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPeer {
+    pub name: Option<String>,
+    pub api_root: Option<String>,
+    pub remote_collection: Option<String>,
+    pub local_collection: Option<String>,
+    /// pull, push or both.
+    pub direction: Option<String>,
+    /// The local account (e-mail) whose rights apply.
+    pub account: Option<String>,
+    /// An API token sent as Bearer (a Rampart peer), or …
+    pub token: Option<String>,
+    /// … HTTP Basic (medallion and most other servers).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The most restrictive TLP pushed: CLEAR, GREEN (the default) or AMBER.
+    pub max_tlp: Option<String>,
+    pub interval_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -136,6 +168,8 @@ pub struct Config {
     /// MaxMind databases for tracing reported content; opened at start.
     pub geoip_country: Option<PathBuf>,
     pub geoip_asn: Option<PathBuf>,
+    /// Peer TAXII servers, checked at start.
+    pub peers: Vec<rampart_intel::federation::Peer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -359,8 +393,63 @@ impl RawConfig {
                 Some(path) if !path.is_file() => return Err(bad("cop.geoip_asn", format!("{} is not a readable file", path.display()))),
                 other => other,
             },
+            peers: peers(self.intel.peers)?,
         })
     }
+}
+
+/// Checks `[[intel.peers]]`; an error names the peer by its position.
+fn peers(raw: Vec<RawPeer>) -> Result<Vec<rampart_intel::federation::Peer>, ConfigError> {
+    use rampart_intel::client::Credentials;
+    let mut peers: Vec<rampart_intel::federation::Peer> = Vec::new();
+    for (i, peer) in raw.into_iter().enumerate() {
+        let key = |field: &str| format!("intel.peers[{i}].{field}");
+        let required = |field: &str, value: Option<String>| {
+            value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).ok_or_else(|| bad(&key(field), "is required"))
+        };
+        let name = required("name", peer.name)?;
+        if peers.iter().any(|p| p.name == name) {
+            return Err(bad(&key("name"), format!("another peer is already called {name}")));
+        }
+        let (pull, push) = match required("direction", peer.direction)?.as_str() {
+            "pull" => (true, false),
+            "push" => (false, true),
+            "both" => (true, true),
+            other => return Err(bad(&key("direction"), format!("`{other}` is not pull, push or both"))),
+        };
+        let credentials = match (peer.token, peer.username, peer.password) {
+            (None, None, None) => Credentials::None,
+            (Some(token), None, None) => Credentials::Bearer(token),
+            (None, Some(username), Some(password)) => Credentials::Basic { username, password },
+            (None, Some(_), None) => return Err(bad(&key("password"), "is required when username is set")),
+            (None, None, Some(_)) => return Err(bad(&key("username"), "is required when password is set")),
+            (Some(_), _, _) => return Err(bad(&key("token"), "give a token or a username and password, not both")),
+        };
+        let max_tlp = peer.max_tlp.as_deref().unwrap_or("GREEN");
+        let max_tlp: rampart_core::Tlp = max_tlp.parse().map_err(|_| bad(&key("max_tlp"), format!("`{max_tlp}` is not a TLP label")))?;
+        let interval = peer.interval_seconds.unwrap_or(300);
+        if !(1..=86_400).contains(&interval) {
+            return Err(bad(&key("interval_seconds"), format!("{interval} is outside 1..=86400")));
+        }
+        let peer = rampart_intel::federation::Peer {
+            name,
+            api_root: required("api_root", peer.api_root)?,
+            remote_collection: required("remote_collection", peer.remote_collection)?,
+            local_collection: required("local_collection", peer.local_collection)?,
+            pull,
+            push,
+            account: required("account", peer.account)?,
+            credentials,
+            max_tlp,
+            interval_seconds: u64::try_from(interval).unwrap_or(300),
+        };
+        peer.check().map_err(|err| match err {
+            rampart_intel::IntelError::Invalid { path, message } => bad(&key(&path), message),
+            other => bad(&key("api_root"), other.to_string()),
+        })?;
+        peers.push(peer);
+    }
+    Ok(peers)
 }
 
 #[cfg(test)]

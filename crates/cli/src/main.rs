@@ -11,6 +11,7 @@ mod cop;
 mod demo;
 mod error;
 mod gci;
+mod intel;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -69,6 +70,44 @@ pub enum Command {
     /// The Global Cybersecurity Index.
     #[command(subcommand)]
     Gci(GciCommand),
+    /// Threat-intelligence exchange: TAXII collections and federation with peers.
+    #[command(subcommand)]
+    Intel(IntelCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IntelCommand {
+    /// Create a TAXII collection owned by the acting user's organisation.
+    CollectionCreate {
+        /// The acting user (e-mail): a CIRT manager of the owning organisation.
+        #[arg(long = "as")]
+        acting: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Organisations that may read (id or exact name, or `*`); repeatable.
+        #[arg(long = "reader")]
+        readers: Vec<String>,
+        /// Organisations that may add objects (id or exact name, or `*`); repeatable.
+        #[arg(long = "writer")]
+        writers: Vec<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Exchange with the peer TAXII servers of `[[intel.peers]]` once (`serve` does it on each peer's interval).
+    Sync {
+        /// Only this peer.
+        #[arg(long)]
+        peer: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// The configured peers and where each exchange has got to.
+    Peers {
+        #[command(flatten)]
+        json: JsonArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,6 +260,20 @@ pub enum UserCommand {
         email: String,
         #[arg(long, env = "RAMPART_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// Create an API token for a user (for TAXII clients, peers and scripts); it is printed once.
+    Token {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Roles the token carries, among the user's own (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Days until it expires (1 to 366); without it, it does not expire.
+        #[arg(long)]
+        days: Option<u32>,
+        #[command(flatten)]
+        json: JsonArg,
     },
     /// Grant a role.
     Grant(GrantArgs),

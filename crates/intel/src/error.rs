@@ -14,6 +14,9 @@ pub enum IntelError {
     Forbidden,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A peer TAXII server could not be reached or answered wrongly.
+    #[error("{url}: {message}")]
+    Peer { url: String, message: String },
     #[error(transparent)]
     Store(#[from] rampart_store::StoreError),
 }

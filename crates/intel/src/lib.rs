@@ -4,7 +4,9 @@
 //! vocabulary checks as warnings. TAXII, MISP, IODEF and the indicator
 //! store build on it (issue 5).
 
+pub mod client;
 mod error;
+pub mod federation;
 pub mod markings;
 pub mod misp;
 pub mod pattern;

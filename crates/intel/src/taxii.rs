@@ -159,6 +159,18 @@ impl Taxii {
     /// Each object succeeds or fails on its own; the status resource says
     /// which, and is kept for `status`.
     pub async fn add(&self, actor: &Actor<'_>, collection_id: &str, document: &str) -> Result<Value, IntelError> {
+        Ok(self.add_from(actor, collection_id, document, None).await?.0)
+    }
+
+    /// As [`Taxii::add`], recording the peer the objects were pulled from;
+    /// also says how many versions were new here.
+    pub async fn add_from(
+        &self,
+        actor: &Actor<'_>,
+        collection_id: &str,
+        document: &str,
+        source: Option<&str>,
+    ) -> Result<(Value, u64), IntelError> {
         let collection = self.collection(actor.principal, collection_id).await?;
         if !collection.can_write {
             return Err(IntelError::Forbidden);
@@ -185,6 +197,7 @@ impl Taxii {
         // date_added strictly increases within a collection, so pages never skip.
         let mut added = tx.taxii_last_added(collection_id).await?.and_then(|t| stix::timestamp(&t)).map_or(now, |last| last.max(now));
         let (mut successes, mut failures) = (Vec::new(), Vec::new());
+        let mut new = 0;
         for (i, item) in items.iter().enumerate() {
             let path = format!("objects[{i}]");
             let object = match Object::from_value(item.clone(), &path) {
@@ -217,9 +230,12 @@ impl Taxii {
                 tlp: object_tlp(&object).map(|t| t.as_str().to_owned()),
                 date_added,
                 body: object.to_value().to_string(),
+                source: source.map(str::to_owned),
             };
             // A version already stored counts as a success: adding is idempotent.
-            tx.taxii_object_insert(&row).await?;
+            if tx.taxii_object_insert(&row).await? {
+                new += 1;
+            }
             successes.push(json!({"id": object.id, "version": version}));
         }
         let status_id = uuid::Uuid::new_v4().to_string();
@@ -236,10 +252,10 @@ impl Taxii {
             created_at: stamp(now),
         };
         tx.taxii_status_insert(&row).await?;
-        let summary = json!({"added": status["success_count"], "failed": status["failure_count"]});
+        let summary = json!({"added": status["success_count"], "new": new, "failed": status["failure_count"], "source": source});
         tx.audit(actor.entry("intel.objects.add", "taxii_collection", Some(collection_id), summary), now).await?;
         tx.commit().await?;
-        Ok(status)
+        Ok((status, new))
     }
 
     pub async fn status(&self, principal: &Principal, id: &str) -> Result<Value, IntelError> {

@@ -26,6 +26,8 @@ pub struct ObjectRow {
     pub tlp: Option<String>,
     pub date_added: String,
     pub body: String,
+    /// The peer it was pulled from; `None` when added here.
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
@@ -37,7 +39,7 @@ pub struct StatusRow {
     pub created_at: String,
 }
 
-const OBJECT_COLUMNS: &str = "collection_id, object_id, version, spec_version, object_type, tlp, date_added, body";
+const OBJECT_COLUMNS: &str = "collection_id, object_id, version, spec_version, object_type, tlp, date_added, body, source";
 
 impl Store {
     pub async fn taxii_collections(&self) -> Result<Vec<CollectionRow>, StoreError> {
@@ -98,7 +100,7 @@ impl WriteTx {
     /// Adds a version; false when that version of the object is already there.
     pub async fn taxii_object_insert(&mut self, row: &ObjectRow) -> Result<bool, StoreError> {
         let sql = format!(
-            "INSERT INTO taxii_objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO taxii_objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (collection_id, object_id, version) DO NOTHING"
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -110,6 +112,7 @@ impl WriteTx {
             .bind(row.tlp.clone())
             .bind(row.date_added.clone())
             .bind(row.body.clone())
+            .bind(row.source.clone())
             .execute(self.conn())
             .await?;
         Ok(done.rows_affected() > 0)
@@ -134,6 +137,60 @@ impl WriteTx {
             .bind(row.created_by.clone())
             .bind(row.created_at.clone())
             .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Where federation with one peer has got to (migration 0012).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct PeerStateRow {
+    pub peer: String,
+    pub pulled_until: Option<String>,
+    pub pushed_until: Option<String>,
+    pub pulled_total: i64,
+    pub pushed_total: i64,
+    pub last_run_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+const PEER_COLUMNS: &str = "peer, pulled_until, pushed_until, pulled_total, pushed_total, last_run_at, last_error";
+
+impl Store {
+    /// A peer's state; a peer never synchronised has the default (nothing yet).
+    pub async fn taxii_peer_state(&self, peer: &str) -> Result<PeerStateRow, StoreError> {
+        let sql = format!("SELECT {PEER_COLUMNS} FROM taxii_peer_state WHERE peer = $1");
+        Ok(sqlx::query_as::<_, PeerStateRow>(sqlx::AssertSqlSafe(sql))
+            .bind(peer.to_owned())
+            .fetch_optional(self.reader())
+            .await?
+            .unwrap_or_else(|| PeerStateRow { peer: peer.to_owned(), ..PeerStateRow::default() }))
+    }
+
+    pub async fn taxii_peer_states(&self) -> Result<Vec<PeerStateRow>, StoreError> {
+        let sql = format!("SELECT {PEER_COLUMNS} FROM taxii_peer_state ORDER BY peer");
+        Ok(sqlx::query_as::<_, PeerStateRow>(sqlx::AssertSqlSafe(sql)).fetch_all(self.reader()).await?)
+    }
+
+    /// Records a peer's progress. Bookkeeping, like session purges: it is
+    /// written outside an audited transaction, and each exchange that
+    /// changes data writes its own audit entry.
+    pub async fn taxii_peer_state_save(&self, row: &PeerStateRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO taxii_peer_state ({PEER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (peer) DO UPDATE SET pulled_until = excluded.pulled_until, pushed_until = excluded.pushed_until, \
+             pulled_total = excluded.pulled_total, pushed_total = excluded.pushed_total, \
+             last_run_at = excluded.last_run_at, last_error = excluded.last_error"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(row.peer.clone())
+            .bind(row.pulled_until.clone())
+            .bind(row.pushed_until.clone())
+            .bind(row.pulled_total)
+            .bind(row.pushed_total)
+            .bind(row.last_run_at.clone())
+            .bind(row.last_error.clone())
+            .execute(&self.write)
             .await?;
         Ok(())
     }

@@ -13,6 +13,7 @@ mod backup;
 mod cirt;
 mod config;
 mod cop;
+mod federation;
 mod gci;
 mod serve;
 mod strategy;
