@@ -15,6 +15,7 @@ mod config;
 mod cop;
 mod federation;
 mod gci;
+mod interop;
 mod serve;
 mod strategy;
 mod support;
