@@ -22,6 +22,16 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The same error, its message prefixed with where it arose (a file name).
+    pub fn within(self, place: &str) -> CliError {
+        match self {
+            CliError::NotFound(m) => CliError::NotFound(format!("{place}: {m}")),
+            CliError::Invalid(m) => CliError::Invalid(format!("{place}: {m}")),
+            CliError::Other(m) => CliError::Other(format!("{place}: {m}")),
+            other => other,
+        }
+    }
+
     /// 0 success; 1 other failure; 2 usage (clap); 3 configuration; 4 database
     /// missing or unreachable; 5 audit chain broken; 6 not found; 7 invalid input.
     pub fn exit_code(&self) -> u8 {

@@ -43,6 +43,52 @@ pub async fn run(auth: &AuthService, config: &Config, command: IntelCommand) -> 
             }
             Ok(())
         }
+        IntelCommand::MispImport { acting, collection, files, json } => {
+            let user = find_user(auth.store(), &acting).await?;
+            let principal = auth.principal_for(&user, rampart_auth::Via::Cli, None).await?;
+            let taxii = Taxii::new(auth.store().clone(), auth.clock());
+            let mut results = Vec::new();
+            for file in &files {
+                let text = std::fs::read_to_string(file).map_err(|err| CliError::Invalid(format!("{}: {err}", file.display())))?;
+                let (status, warnings) = taxii
+                    .import_misp(&Actor { principal: &principal, ip: None }, &collection, &text)
+                    .await
+                    .map_err(|err| CliError::from(err).within(&file.display().to_string()))?;
+                if !json.json {
+                    println!("{}: {} objects added, {} refused", file.display(), status["success_count"], status["failure_count"]);
+                    for warning in &warnings {
+                        println!("  {warning}");
+                    }
+                }
+                results.push(json!({"file": file, "status": status, "warnings": warnings}));
+            }
+            if json.json {
+                print_json(&json!(results));
+            }
+            Ok(())
+        }
+        IntelCommand::MispFeed { acting, collection, max_tlp, out } => {
+            let user = find_user(auth.store(), &acting).await?;
+            let principal = auth.principal_for(&user, rampart_auth::Via::Cli, None).await?;
+            let max_tlp: rampart_core::Tlp =
+                max_tlp.parse().map_err(|_| CliError::Invalid(format!("--max-tlp: `{max_tlp}` is not a TLP label")))?;
+            if max_tlp == rampart_core::Tlp::Red {
+                return Err(CliError::Invalid("--max-tlp: TLP:RED is never published in a feed".into()));
+            }
+            let taxii = Taxii::new(auth.store().clone(), auth.clock());
+            let events = taxii.misp_events(&principal, &collection, max_tlp).await?;
+            let write = |name: &str, text: String| {
+                std::fs::write(out.join(name), text).map_err(|err| CliError::Other(format!("{}: {err}", out.join(name).display())))
+            };
+            std::fs::create_dir_all(&out).map_err(|err| CliError::Other(format!("{}: {err}", out.display())))?;
+            for event in &events {
+                write(&format!("{}.json", event["Event"]["uuid"].as_str().unwrap_or("event")), event.to_string())?;
+            }
+            write("manifest.json", rampart_intel::misp_export::manifest(&events).to_string())?;
+            write("hashes.csv", rampart_intel::misp_export::hashes_csv(&events))?;
+            println!("{} event(s) written to {}", events.len(), out.display());
+            Ok(())
+        }
         IntelCommand::Sync { peer, json } => {
             let chosen: Vec<&Peer> = config.peers.iter().filter(|p| peer.as_ref().is_none_or(|name| &p.name == name)).collect();
             if let Some(name) = &peer

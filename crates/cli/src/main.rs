@@ -95,6 +95,31 @@ pub enum IntelCommand {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Import MISP core-format events (JSON files) into a collection, as STIX.
+    MispImport {
+        /// The acting user (e-mail), who may write to the collection.
+        #[arg(long = "as")]
+        acting: String,
+        #[arg(long)]
+        collection: String,
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Write a collection as a MISP feed (manifest.json, <uuid>.json, hashes.csv) into a directory.
+    MispFeed {
+        /// The acting user (e-mail), whose view of the collection is written.
+        #[arg(long = "as")]
+        acting: String,
+        #[arg(long)]
+        collection: String,
+        /// The most restrictive TLP written: CLEAR, GREEN (the default), AMBER or AMBER+STRICT.
+        #[arg(long, default_value = "GREEN")]
+        max_tlp: String,
+        /// The directory to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Exchange with the peer TAXII servers of `[[intel.peers]]` once (`serve` does it on each peer's interval).
     Sync {
         /// Only this peer.

@@ -9,6 +9,7 @@ mod error;
 pub mod federation;
 pub mod markings;
 pub mod misp;
+pub mod misp_export;
 pub mod pattern;
 pub mod stix;
 pub mod taxii;

@@ -315,6 +315,34 @@ impl Taxii {
         })
     }
 
+    /// The latest version of every object in a collection the principal may
+    /// see, up to `max_tlp` (unmarked objects included).
+    pub async fn latest(&self, principal: &Principal, collection_id: &str, max_tlp: Tlp) -> Result<Vec<Object>, IntelError> {
+        let collection = self.collection(principal, collection_id).await?;
+        let rows = select(self.visible(principal, &collection, None).await?, &Filter::default());
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.tlp.as_deref().is_none_or(|tlp| tlp.parse::<Tlp>().is_ok_and(|tlp| tlp <= max_tlp)))
+            .filter_map(|row| serde_json::from_str(&row.body).ok().and_then(|value| Object::from_value(value, "object").ok()))
+            .collect())
+    }
+
+    /// A collection as MISP events, as the principal may see it up to `max_tlp`.
+    pub async fn misp_events(&self, principal: &Principal, collection_id: &str, max_tlp: Tlp) -> Result<Vec<Value>, IntelError> {
+        let collection = self.collection(principal, collection_id).await?;
+        let objects = self.latest(principal, collection_id, max_tlp).await?;
+        let owner = self.store.org_get(&collection.row.owner_org_id).await?;
+        let publisher = crate::misp_export::Publisher { name: owner.name, uuid: owner.id };
+        Ok(crate::misp_export::events(&objects, &collection.row.id, &collection.row.title, &publisher))
+    }
+
+    /// Imports a MISP core-format event into a collection, as STIX (see `misp`).
+    pub async fn import_misp(&self, actor: &Actor<'_>, collection_id: &str, document: &str) -> Result<(Value, Vec<String>), IntelError> {
+        let import = crate::misp::event_to_stix(document)?;
+        let status = self.add(actor, collection_id, &import.bundle.to_string()).await?;
+        Ok((status, import.warnings))
+    }
+
     /// The versions of one object, oldest first.
     pub async fn versions(&self, principal: &Principal, collection_id: &str, object_id: &str) -> Result<Vec<String>, IntelError> {
         let collection = self.collection(principal, collection_id).await?;

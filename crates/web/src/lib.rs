@@ -15,6 +15,7 @@ mod listing;
 mod map;
 mod markdown;
 mod metrics_layer;
+mod misp_feed;
 pub(crate) mod pages;
 mod security;
 pub mod server;
@@ -217,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(metrics_layer::routes())
         .merge(taxii::routes())
+        .merge(misp_feed::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::layer))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         // Bodies up to 2 MiB; routes that take files raise it for themselves.

@@ -257,3 +257,89 @@ fn rampart_federates_with_medallion_both_ways() {
     assert!(refused.stderr.contains("HTTP 401"), "{}", refused.stderr);
     sandbox.run(&["audit", "verify"]).ok();
 }
+
+/// A MISP event as a peer's MISP exports it: TLP:GREEN overall, one
+/// attribute AMBER and one RED, and a type Rampart has no STIX form for.
+const MISP_EVENT: &str = r#"{"Event": {
+  "uuid": "5f9c2b1e-8d3a-4c6e-9b7f-2a1d0e3c4b5a", "info": "Phishing wave against banks", "date": "2026-11-20",
+  "timestamp": "1795000000", "Tag": [{"name": "tlp:green"}, {"name": "rsit:fraud=\"phishing\""}],
+  "Attribute": [
+    {"uuid": "0b8c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4", "type": "domain", "category": "Network activity", "value": "login-bank.example", "to_ids": true, "timestamp": "1795000000"},
+    {"uuid": "1c9d2e3f-4a5b-4c6d-9e7f-8091a2b3c4d5", "type": "ip-dst", "category": "Network activity", "value": "203.0.113.77", "to_ids": true, "timestamp": "1795000000", "Tag": [{"name": "tlp:amber"}]},
+    {"uuid": "2d0e3f4a-5b6c-4d7e-8f80-91a2b3c4d5e6", "type": "sha256", "category": "Payload delivery", "value": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "to_ids": false, "timestamp": "1795000000"},
+    {"uuid": "3e1f4a5b-6c7d-4e8f-9091-a2b3c4d5e6f7", "type": "url", "category": "Network activity", "value": "https://login-bank.example/verify", "to_ids": true, "timestamp": "1795000000", "Tag": [{"name": "tlp:red"}]},
+    {"uuid": "4f2a5b6c-7d8e-4f90-a1b2-c3d4e5f6a7b8", "type": "yara", "category": "Payload installation", "value": "rule x { condition: true }", "to_ids": false, "timestamp": "1795000000"}
+  ]}}"#;
+
+#[test]
+fn a_peer_cirt_consumes_a_collection_as_a_misp_feed_within_its_tlp() {
+    let Some(python) = python() else { return };
+    let sandbox = Sandbox::migrated();
+    org(&sandbox, "KE-CIRT", "KE");
+    org(&sandbox, "GH-CIRT", "GH");
+    org(&sandbox, "BR-CIRT", "BR");
+    user(&sandbox, "manager@cirt.ke", "KE-CIRT", "cirt_manager");
+    user(&sandbox, "analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
+    user(&sandbox, "analyst@cirt.gh", "GH-CIRT", "cirt_analyst");
+    user(&sandbox, "analyst@cirt.br", "BR-CIRT", "cirt_analyst");
+    let run = sandbox.run(&["intel", "collection-create", "--as", "manager@cirt.ke", "--title", "Banking threats", "--reader", "GH-CIRT"]);
+    run.ok();
+    let collection = run.stdout.trim().to_owned();
+
+    // The analyst imports the MISP event; the YARA rule is left out by name.
+    std::fs::write(sandbox.path("event.json"), MISP_EVENT).expect("event");
+    let import = sandbox.run(&["intel", "misp-import", "--as", "analyst@cirt.ke", "--collection", &collection, "event.json", "--json"]);
+    import.ok();
+    let result = &import.json()[0];
+    assert_eq!(result["status"]["failure_count"], 0, "{result}");
+    assert!(result["warnings"].to_string().contains("yara"), "{result}");
+    // A broken event is refused by its path, and nothing is added.
+    std::fs::write(sandbox.path("broken.json"), r#"{"Event": {"info": "x", "uuid": "not-a-uuid"}}"#).expect("write");
+    let broken = sandbox.run(&["intel", "misp-import", "--as", "analyst@cirt.ke", "--collection", &collection, "broken.json"]);
+    broken.expect_code(7);
+    assert!(broken.stderr.contains("broken.json") && broken.stderr.contains("uuid"), "{}", broken.stderr);
+
+    let partner = token(&sandbox, "analyst@cirt.gh", "cirt_analyst");
+    let outsider = token(&sandbox, "analyst@cirt.br", "cirt_analyst");
+    let server = Server::start(&sandbox, &[]);
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let script = script("misp_feed.py");
+    let out = run_python(&python, &[script.to_str().expect("path"), &base, &collection, &partner]);
+    let got: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|err| panic!("{err}: {out}"));
+    // Ghana reads the event back with its GREEN and AMBER attributes; the RED one never leaves.
+    assert_eq!(
+        got,
+        serde_json::json!({"events": [{
+            "info": "Phishing wave against banks",
+            "tags": ["rsit:fraud=\"phishing\"", "tlp:amber"],
+            "attributes": [
+                "domain login-bank.example True tlp:green",
+                "ip-dst 203.0.113.77 True tlp:amber",
+                "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 False tlp:green",
+            ],
+        }]}),
+    );
+    // Brazil is no reader; without a token there is no feed at all.
+    let outsider_answer = crate::support::http(
+        server.port,
+        "GET",
+        &format!("/misp/feeds/{collection}/manifest.json"),
+        &[("Authorization", &format!("Bearer {outsider}"))],
+        None,
+    );
+    assert_eq!(outsider_answer.status, 404, "{}", outsider_answer.body);
+    let anonymous = crate::support::http(server.port, "GET", &format!("/misp/feeds/{collection}/manifest.json"), &[], None);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    drop(server);
+
+    // The same feed written to a folder at TLP:GREEN at most, for a static web server.
+    sandbox.run(&["intel", "misp-feed", "--as", "analyst@cirt.ke", "--collection", &collection, "--out", "feed"]).ok();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sandbox.path("feed/manifest.json")).expect("manifest")).expect("json");
+    let uuid = "5f9c2b1e-8d3a-4c6e-9b7f-2a1d0e3c4b5a";
+    assert_eq!(manifest[uuid]["info"], "Phishing wave against banks", "{manifest}");
+    let event = std::fs::read_to_string(sandbox.path(&format!("feed/{uuid}.json"))).expect("event file");
+    assert!(event.contains("login-bank.example") && !event.contains("203.0.113.77") && !event.contains("verify"), "{event}");
+    assert_eq!(std::fs::read_to_string(sandbox.path("feed/hashes.csv")).expect("hashes").lines().count(), 2);
+    sandbox.run(&["audit", "verify"]).ok();
+}
