@@ -105,7 +105,7 @@ fn tags(object: &Object) -> Vec<Value> {
 }
 
 fn attribute(uuid: &str, kind: (&str, &str), value: String, to_ids: bool, object: &Object) -> Value {
-    let comment = object.get("name").or(object.get("description")).and_then(Value::as_str).unwrap_or("");
+    let comment = object.get("description").and_then(Value::as_str).unwrap_or("");
     json!({
         "uuid": uuid, "type": kind.0, "category": kind.1, "value": value, "to_ids": to_ids,
         "timestamp": epoch(object), "distribution": "5", "comment": comment, "deleted": false, "Tag": tags(object),
