@@ -277,6 +277,8 @@ pub enum DemoError {
     Cop(String),
     #[error("demo strategy: {0}")]
     Strategy(String),
+    #[error("demo threat intelligence: {0}")]
+    Intel(String),
 }
 
 /// Seeds the demo world once; later runs find it and return false.
@@ -381,6 +383,7 @@ pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt
     seed_hotline(auth, &org_ids).await?;
     seed_gci(auth).await?;
     seed_strategy(auth, &org_ids).await?;
+    seed_intel(auth, &org_ids).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(
@@ -543,6 +546,48 @@ async fn seed_gci(auth: &AuthService) -> Result<(), DemoError> {
         let input = AnswerInput { value: value.into(), comment: String::new(), evidence: vec![evidence] };
         gci.save_answer(&focal, &campaign.id, "KE", question, &input).await.map_err(gci_err)?;
     }
+    Ok(())
+}
+
+/// A TAXII collection of KE-CIRT shared with GH-CIRT, holding a phishing
+/// campaign imported from a MISP event (one indicator TLP:AMBER, the rest
+/// GREEN), so the collections page, TAXII and the MISP feed have content.
+async fn seed_intel(auth: &AuthService, org_ids: &std::collections::HashMap<String, String>) -> Result<(), DemoError> {
+    let err = |e: rampart_intel::IntelError| DemoError::Intel(e.to_string());
+    let as_user = async |local: &str| -> Result<Principal, DemoError> {
+        let row = auth
+            .store()
+            .user_by_email(&format!("{local}@{DEMO_DOMAIN}"))
+            .await?
+            .ok_or(rampart_store::StoreError::NotFound { entity: "user" })?;
+        Ok(auth.principal_for(&row, rampart_auth::Via::Session, None).await?)
+    };
+    let manager = as_user("manager").await?;
+    let analyst = as_user("analyst").await?;
+    let taxii = rampart_intel::taxii::Taxii::new(auth.store().clone(), auth.clock());
+    let ghana = org_ids["GH-CIRT (demo)"].clone();
+    let collection = taxii
+        .create_collection(
+            &Actor { principal: &manager, ip: None },
+            "KE-CIRT shared indicators",
+            "Indicators KE-CIRT shares with GH-CIRT (demo)",
+            &[ghana],
+            &[],
+        )
+        .await
+        .map_err(err)?;
+    let now = auth.now();
+    let event = serde_json::json!({"Event": {
+    "uuid": "7c1e9a52-3b4d-4f6e-8a1b-2c3d4e5f6a7b", "info": "Phishing campaign against mobile-money customers (demo)",
+    "date": now.format("%Y-%m-%d").to_string(), "timestamp": now.timestamp().to_string(),
+    "Tag": [{"name": "tlp:green"}, {"name": "rsit:fraud=\"phishing\""}],
+    "Attribute": [
+        {"uuid": "8d2f0b63-4c5e-4a7f-9b2c-3d4e5f6a7b8c", "type": "domain", "value": "mpesa-verify.example", "to_ids": true, "comment": "Credential-harvesting site"},
+        {"uuid": "9e3a1c74-5d6f-4b80-8c3d-4e5f6a7b8c9d", "type": "url", "value": "https://mpesa-verify.example/login", "to_ids": true},
+        {"uuid": "af4b2d85-6e7a-4c91-9d4e-5f6a7b8c9dae", "type": "ip-dst", "value": "203.0.113.45", "to_ids": true, "Tag": [{"name": "tlp:amber"}], "comment": "Hosting; shared with GH-CIRT only"},
+        {"uuid": "b05c3e96-7f8b-4da2-8e5f-6a7b8c9daebf", "type": "sha256", "value": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "to_ids": false, "comment": "Phishing kit archive"}
+    ]}});
+    taxii.import_misp(&Actor { principal: &analyst, ip: None }, &collection.id, &event.to_string()).await.map_err(err)?;
     Ok(())
 }
 
