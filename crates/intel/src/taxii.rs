@@ -20,11 +20,10 @@ use rampart_auth::Principal;
 use rampart_auth::access::{Shareable, Target, can_see};
 use rampart_auth::service::Actor;
 use rampart_core::{Clock, Permission, Tlp};
-use rampart_store::taxii::{CollectionRow, ObjectRow, StatusRow};
+use rampart_store::taxii::{CollectionRow, ObjectQuery, ObjectRow, StatusRow, Versions};
 use rampart_store::{Store, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The most objects one page returns, whatever `limit` asks.
@@ -267,27 +266,37 @@ impl Taxii {
         serde_json::from_str(&row.body).map_err(|err| IntelError::Invalid { path: "status".into(), message: err.to_string() })
     }
 
-    /// Every stored version the principal may see, oldest added first.
-    async fn visible(&self, principal: &Principal, collection: &Collection, after: Option<&str>) -> Result<Vec<ObjectRow>, IntelError> {
+    /// The TLP labels the principal may see in this collection (the
+    /// readers count as the organisations it was shared with); unmarked
+    /// objects are always visible to readers. TLP:RED never is, since it
+    /// goes to named people only.
+    fn visible_tlps(principal: &Principal, collection: &Collection) -> Result<Vec<String>, IntelError> {
         if !collection.can_read {
             return Err(IntelError::Forbidden);
         }
         let readers = list(&collection.row.readers);
         let shared_with: Vec<String> = readers.iter().filter(|o| *o != "*").cloned().collect();
-        let rows = self.store.taxii_objects(&collection.row.id, after).await?;
-        Ok(rows
+        Ok([Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
             .into_iter()
-            .filter(|row| {
-                let Some(tlp) = row.tlp.as_deref().and_then(|t| t.parse::<Tlp>().ok()) else { return true };
+            .filter(|tlp| {
                 can_see(
                     Some(principal),
-                    &Shareable { tlp, owner_org: &collection.row.owner_org_id, shared_with: &shared_with, recipients: &[], author: None },
+                    &Shareable {
+                        tlp: *tlp,
+                        owner_org: &collection.row.owner_org_id,
+                        shared_with: &shared_with,
+                        recipients: &[],
+                        author: None,
+                    },
                 )
             })
+            .map(|tlp| tlp.as_str().to_owned())
             .collect())
     }
 
-    /// Objects matching `filter`, a page at a time.
+    /// Objects matching `filter`, a page at a time. The database applies
+    /// every filter and the TLP check, so a page costs the same however
+    /// large the collection.
     pub async fn objects(&self, principal: &Principal, collection_id: &str, filter: &Filter) -> Result<Page, IntelError> {
         let collection = self.collection(principal, collection_id).await?;
         if let Some(after) = filter.added_after.as_deref()
@@ -295,17 +304,28 @@ impl Taxii {
         {
             return Err(IntelError::Invalid { path: "added_after".into(), message: format!("{after:?} is not a timestamp") });
         }
+        let tlps = Self::visible_tlps(principal, &collection)?;
         // `next` is the date_added of the last object of the previous page.
         let start = match (&filter.next, &filter.added_after) {
             (Some(next), _) => Some(next.as_str()),
             (None, after) => after.as_deref(),
         };
-        let rows = self.visible(principal, &collection, None).await?;
-        let matching = select(rows, filter);
-        let after: Vec<ObjectRow> = matching.into_iter().filter(|r| start.is_none_or(|s| r.date_added.as_str() > s)).collect();
         let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-        let more = after.len() > limit;
-        let objects: Vec<ObjectRow> = after.into_iter().take(limit).collect();
+        let mut objects = self
+            .store
+            .taxii_query(&ObjectQuery {
+                collection_id,
+                after: start,
+                object_ids: &filter.ids,
+                types: &filter.types,
+                spec_versions: &filter.spec_versions,
+                versions: versions_wanted(&filter.versions),
+                tlps: Some(&tlps),
+                limit: Some(limit + 1),
+            })
+            .await?;
+        let more = objects.len() > limit;
+        objects.truncate(limit);
         Ok(Page {
             more,
             next: if more { objects.last().map(|o| o.date_added.clone()) } else { None },
@@ -315,14 +335,48 @@ impl Taxii {
         })
     }
 
+    /// Every version of one object the principal may see (`versions`
+    /// narrows them as `match[version]` does).
+    async fn object_versions(
+        &self,
+        principal: &Principal,
+        collection: &Collection,
+        object_id: &str,
+        versions: &[String],
+    ) -> Result<Vec<ObjectRow>, IntelError> {
+        let tlps = Self::visible_tlps(principal, collection)?;
+        let ids = [object_id.to_owned()];
+        Ok(self
+            .store
+            .taxii_query(&ObjectQuery {
+                collection_id: &collection.row.id,
+                object_ids: &ids,
+                versions: versions_wanted(versions),
+                tlps: Some(&tlps),
+                ..ObjectQuery::default()
+            })
+            .await?)
+    }
+
     /// The latest version of every object in a collection the principal may
     /// see, up to `max_tlp` (unmarked objects included).
     pub async fn latest(&self, principal: &Principal, collection_id: &str, max_tlp: Tlp) -> Result<Vec<Object>, IntelError> {
         let collection = self.collection(principal, collection_id).await?;
-        let rows = select(self.visible(principal, &collection, None).await?, &Filter::default());
+        let tlps: Vec<String> = Self::visible_tlps(principal, &collection)?
+            .into_iter()
+            .filter(|tlp| tlp.parse::<Tlp>().is_ok_and(|tlp| tlp <= max_tlp))
+            .collect();
+        let rows = self
+            .store
+            .taxii_query(&ObjectQuery {
+                collection_id,
+                versions: Some(Versions { latest: true, ..Versions::default() }),
+                tlps: Some(&tlps),
+                ..ObjectQuery::default()
+            })
+            .await?;
         Ok(rows
             .into_iter()
-            .filter(|row| row.tlp.as_deref().is_none_or(|tlp| tlp.parse::<Tlp>().is_ok_and(|tlp| tlp <= max_tlp)))
             .filter_map(|row| serde_json::from_str(&row.body).ok().and_then(|value| Object::from_value(value, "object").ok()))
             .collect())
     }
@@ -347,7 +401,7 @@ impl Taxii {
     pub async fn versions(&self, principal: &Principal, collection_id: &str, object_id: &str) -> Result<Vec<String>, IntelError> {
         let collection = self.collection(principal, collection_id).await?;
         let mut versions: Vec<String> =
-            self.visible(principal, &collection, None).await?.into_iter().filter(|r| r.object_id == object_id).map(|r| r.version).collect();
+            self.object_versions(principal, &collection, object_id, &["all".to_owned()]).await?.into_iter().map(|r| r.version).collect();
         if versions.is_empty() {
             return Err(IntelError::NotFound("object"));
         }
@@ -361,15 +415,8 @@ impl Taxii {
         if !collection.can_write || !collection.can_read {
             return Err(IntelError::Forbidden);
         }
-        let rows: Vec<ObjectRow> =
-            self.visible(actor.principal, &collection, None).await?.into_iter().filter(|r| r.object_id == object_id).collect();
-        let chosen = select(
-            rows,
-            &Filter {
-                versions: if filter.versions.is_empty() { vec!["all".into()] } else { filter.versions.clone() },
-                ..Filter::default()
-            },
-        );
+        let wanted = if filter.versions.is_empty() { vec!["all".to_owned()] } else { filter.versions.clone() };
+        let chosen = self.object_versions(actor.principal, &collection, object_id, &wanted).await?;
         if chosen.is_empty() {
             return Err(IntelError::NotFound("object"));
         }
@@ -389,39 +436,14 @@ impl Taxii {
     }
 }
 
-/// Applies the match filters; versions default to the latest of each object.
-fn select(rows: Vec<ObjectRow>, filter: &Filter) -> Vec<ObjectRow> {
-    let rows: Vec<ObjectRow> = rows
-        .into_iter()
-        .filter(|r| filter.ids.is_empty() || filter.ids.contains(&r.object_id))
-        .filter(|r| filter.types.is_empty() || filter.types.contains(&r.object_type))
-        .filter(|r| filter.spec_versions.is_empty() || filter.spec_versions.contains(&r.spec_version))
-        .collect();
-    let wanted: Vec<&str> = if filter.versions.is_empty() { vec!["last"] } else { filter.versions.iter().map(String::as_str).collect() };
-    if wanted.contains(&"all") {
-        return rows;
+/// `match[version]` as the store takes it: `last` by default, `all` for every version.
+fn versions_wanted(wanted: &[String]) -> Option<Versions<'_>> {
+    if wanted.iter().any(|w| w == "all") {
+        return None;
     }
-    let mut first: HashMap<&str, &str> = HashMap::new();
-    let mut last: HashMap<&str, &str> = HashMap::new();
-    for row in &rows {
-        let f = first.entry(&row.object_id).or_insert(&row.version);
-        if row.version.as_str() < *f {
-            *f = &row.version;
-        }
-        let l = last.entry(&row.object_id).or_insert(&row.version);
-        if row.version.as_str() > *l {
-            *l = &row.version;
-        }
+    if wanted.is_empty() {
+        return Some(Versions { latest: true, ..Versions::default() });
     }
-    let keep: Vec<bool> = rows
-        .iter()
-        .map(|r| {
-            wanted.iter().any(|w| match *w {
-                "last" => last.get(r.object_id.as_str()) == Some(&r.version.as_str()),
-                "first" => first.get(r.object_id.as_str()) == Some(&r.version.as_str()),
-                version => r.version == version,
-            })
-        })
-        .collect();
-    rows.into_iter().zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).collect()
+    // `last` and `first` in the list of exact versions match no version, so it goes as it is.
+    Some(Versions { latest: wanted.iter().any(|w| w == "last"), first: wanted.iter().any(|w| w == "first"), exact: wanted })
 }

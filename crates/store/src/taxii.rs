@@ -39,6 +39,30 @@ pub struct StatusRow {
     pub created_at: String,
 }
 
+/// Which versions of a collection to read; every part narrows the set.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectQuery<'a> {
+    pub collection_id: &'a str,
+    /// Added strictly after this `date_added`.
+    pub after: Option<&'a str>,
+    pub object_ids: &'a [String],
+    pub types: &'a [String],
+    pub spec_versions: &'a [String],
+    /// `None`: every version.
+    pub versions: Option<Versions<'a>>,
+    /// The TLP labels the reader may see (unmarked versions always); `None`: no check.
+    pub tlps: Option<&'a [String]>,
+    pub limit: Option<usize>,
+}
+
+/// Versions wanted: the latest, the first and these exact ones (any of them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Versions<'a> {
+    pub latest: bool,
+    pub first: bool,
+    pub exact: &'a [String],
+}
+
 const OBJECT_COLUMNS: &str = "collection_id, object_id, version, spec_version, object_type, tlp, date_added, body, source";
 
 impl Store {
@@ -50,16 +74,58 @@ impl Store {
         .await?)
     }
 
-    /// Every version in a collection added after `after` (exclusive), oldest first.
-    pub async fn taxii_objects(&self, collection_id: &str, after: Option<&str>) -> Result<Vec<ObjectRow>, StoreError> {
-        let sql = format!(
-            "SELECT {OBJECT_COLUMNS} FROM taxii_objects WHERE collection_id = $1 AND date_added > $2 ORDER BY date_added, object_id"
-        );
-        Ok(sqlx::query_as::<_, ObjectRow>(sqlx::AssertSqlSafe(sql))
-            .bind(collection_id.to_owned())
-            .bind(after.unwrap_or("").to_owned())
-            .fetch_all(self.reader())
-            .await?)
+    /// The versions a query selects, oldest added first.
+    pub async fn taxii_query(&self, query: &ObjectQuery<'_>) -> Result<Vec<ObjectRow>, StoreError> {
+        let mut sql = format!("SELECT {OBJECT_COLUMNS} FROM taxii_objects WHERE collection_id = $1 AND date_added > $2");
+        let mut values: Vec<String> = vec![query.collection_id.to_owned(), query.after.unwrap_or("").to_owned()];
+        // `column IN ($n, …)` with the items bound in order.
+        fn list(sql: &mut String, column: &str, items: &[String], values: &mut Vec<String>) {
+            let start = values.len();
+            let marks: Vec<String> = (1..=items.len()).map(|i| format!("${}", start + i)).collect();
+            sql.push_str(&format!("{column} IN ({})", marks.join(", ")));
+            values.extend(items.iter().cloned());
+        }
+        if let Some(tlps) = query.tlps {
+            sql.push_str(" AND (tlp IS NULL");
+            if !tlps.is_empty() {
+                sql.push_str(" OR ");
+                list(&mut sql, "tlp", tlps, &mut values);
+            }
+            sql.push(')');
+        }
+        for (column, items) in [("object_id", query.object_ids), ("object_type", query.types), ("spec_version", query.spec_versions)] {
+            if !items.is_empty() {
+                sql.push_str(" AND ");
+                list(&mut sql, column, items, &mut values);
+            }
+        }
+        if let Some(versions) = &query.versions {
+            let mut any = Vec::new();
+            if versions.latest {
+                any.push("is_latest = 1".to_owned());
+            }
+            if versions.first {
+                any.push("is_first = 1".to_owned());
+            }
+            if !versions.exact.is_empty() {
+                let mut part = String::new();
+                list(&mut part, "version", versions.exact, &mut values);
+                any.push(part);
+            }
+            if any.is_empty() {
+                any.push("1 = 0".to_owned());
+            }
+            sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+        }
+        sql.push_str(" ORDER BY date_added, object_id");
+        if let Some(limit) = query.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut statement = sqlx::query_as::<_, ObjectRow>(sqlx::AssertSqlSafe(sql));
+        for value in values {
+            statement = statement.bind(value);
+        }
+        Ok(statement.fetch_all(self.reader()).await?)
     }
 
     pub async fn taxii_status(&self, id: &str) -> Result<StatusRow, StoreError> {
@@ -115,7 +181,28 @@ impl WriteTx {
             .bind(row.source.clone())
             .execute(self.conn())
             .await?;
-        Ok(done.rows_affected() > 0)
+        let added = done.rows_affected() > 0;
+        if added {
+            self.taxii_object_reflag(&row.collection_id, &row.object_id).await?;
+        }
+        Ok(added)
+    }
+
+    /// Marks the object's first and latest versions after one was added or deleted.
+    async fn taxii_object_reflag(&mut self, collection_id: &str, object_id: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE taxii_objects SET \
+             is_latest = CASE WHEN version = (SELECT MAX(o.version) FROM taxii_objects o \
+                 WHERE o.collection_id = $1 AND o.object_id = $2) THEN 1 ELSE 0 END, \
+             is_first = CASE WHEN version = (SELECT MIN(o.version) FROM taxii_objects o \
+                 WHERE o.collection_id = $1 AND o.object_id = $2) THEN 1 ELSE 0 END \
+             WHERE collection_id = $1 AND object_id = $2",
+        )
+        .bind(collection_id.to_owned())
+        .bind(object_id.to_owned())
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 
     /// Deletes versions of an object (all when `version` is `None`); how many went.
@@ -126,6 +213,7 @@ impl WriteTx {
             .bind(version.map(str::to_owned))
             .execute(self.conn())
             .await?;
+        self.taxii_object_reflag(collection_id, object_id).await?;
         Ok(done.rows_affected())
     }
 

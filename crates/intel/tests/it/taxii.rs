@@ -163,7 +163,20 @@ async fn a_collection_takes_objects_and_serves_them_by_filter_page_and_tlp() {
         assert!(matches!(e.taxii.objects(&e.outsider, &collection.id, &Filter::default()).await, Err(IntelError::NotFound("collection"))));
         assert!(e.taxii.collections(&e.outsider).await.unwrap().is_empty());
 
-        // Deleting one version, then the object.
+        // Deleting the latest version makes the earlier one the latest again
+        // (and the first of the two is still the first); then the object.
+        let newest = Filter { versions: vec!["2026-02-01T00:00:00.000Z".into()], ..Filter::default() };
+        assert_eq!(e.taxii.delete(&analyst, &collection.id, A, &newest).await.unwrap(), 1);
+        let now_latest = e.taxii.objects(&e.analyst, &collection.id, &Filter::default()).await.unwrap();
+        let versions: Vec<&str> = now_latest.objects.iter().map(|o| o.version.as_str()).collect();
+        assert_eq!(versions, ["2026-01-01T00:00:00.000Z"]);
+        let first = Filter { versions: vec!["first".into()], ..Filter::default() };
+        assert_eq!(e.taxii.objects(&e.analyst, &collection.id, &first).await.unwrap().objects.len(), 1);
+        // The version just deleted comes back: it is the latest again.
+        let back = json!({"objects": [indicator(A, "2026-02-01T00:00:00.000Z", Some(AMBER))]}).to_string();
+        e.taxii.add(&analyst, &collection.id, &back).await.unwrap();
+        let latest = e.taxii.objects(&e.analyst, &collection.id, &Filter::default()).await.unwrap();
+        assert_eq!(latest.objects.iter().map(|o| o.version.as_str()).collect::<Vec<_>>(), ["2026-02-01T00:00:00.000Z"]);
         let one_version = Filter { versions: vec!["2026-01-01T00:00:00.000Z".into()], ..Filter::default() };
         assert_eq!(e.taxii.delete(&analyst, &collection.id, A, &one_version).await.unwrap(), 1);
         assert_eq!(e.taxii.delete(&analyst, &collection.id, A, &Filter::default()).await.unwrap(), 1);
