@@ -203,3 +203,202 @@ pub fn gci(edition: &str, countries: usize, draws: usize, data: Option<PathBuf>)
     );
     Ok(())
 }
+
+/// Creates a bench CIRT, its manager and a reader, a collection and
+/// `objects` indicators in it (envelopes of 5,000), and prints the
+/// collection id and the reader's token.
+pub async fn taxii_load(auth: &rampart_auth::AuthService, objects: usize) -> Result<(), CliError> {
+    use rampart_auth::service::{Actor, NewUserRequest};
+    use rampart_core::Role;
+    let operator = rampart_auth::Principal::cli("bench");
+    let actor = Actor { principal: &operator, ip: None };
+    let org = auth
+        .create_org(
+            &actor,
+            &rampart_store::NewOrg {
+                name: format!("Bench CIRT {}", uuid_like()),
+                short_name: None,
+                kind: "national_cirt".into(),
+                sector: None,
+                country: Some("KE".into()),
+                parent_id: None,
+                website: None,
+                mfa_required: false,
+            },
+        )
+        .await?;
+    let mut principals = Vec::new();
+    for (local, role) in [("manager", Role::CirtManager), ("reader", Role::CirtAnalyst)] {
+        let request = NewUserRequest {
+            org_id: org.id.clone(),
+            email: format!("{local}-{}@bench.rampart.test", org.id),
+            display_name: local.into(),
+            password: format!("bench password {}", uuid_like()),
+            language: "en".into(),
+            must_change_password: false,
+        };
+        let id = auth.create_user(&actor, &request).await?;
+        auth.grant_role(&actor, &id, role, rampart_auth::Scope::Org(org.id.clone())).await?;
+        let user = auth.store().user_get(&id).await?;
+        principals.push(auth.principal_for(&user, rampart_auth::Via::Cli, None).await?);
+    }
+    let taxii = rampart_intel::taxii::Taxii::new(auth.store().clone(), auth.clock());
+    let manager = Actor { principal: &principals[0], ip: None };
+    let collection = taxii.create_collection(&manager, "Bench indicators", "", &[], &[]).await?;
+    let (token, _) = auth.create_token(&Actor { principal: &principals[1], ip: None }, "bench", &[Role::CirtAnalyst], None).await?;
+    let started = Instant::now();
+    let markings = ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"];
+    let mut n = 0usize;
+    while n < objects {
+        let batch: Vec<serde_json::Value> = (n..objects.min(n + 5_000))
+            .flat_map(|i| {
+                let object = |modified: &str| {
+                    serde_json::json!({
+                        "type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-{i:012}"),
+                        "created": "2026-01-01T00:00:00.000Z", "modified": modified, "object_marking_refs": [markings[i % 2]],
+                        "pattern": format!("[ipv4-addr:value = '10.{}.{}.{}']", (i >> 16) & 255, (i >> 8) & 255, i & 255),
+                        "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+                    })
+                };
+                let mut versions = vec![object("2026-01-01T00:00:00.000Z")];
+                if i % 10 == 0 {
+                    versions.push(object("2026-02-01T00:00:00.000Z"));
+                }
+                versions
+            })
+            .collect();
+        let status = taxii.add(&manager, &collection.id, &serde_json::json!({ "objects": batch }).to_string()).await?;
+        if status["failure_count"].as_u64() != Some(0) {
+            return Err(CliError::Other(format!("bench objects refused: {}", status["failures"])));
+        }
+        n += 5_000;
+    }
+    println!(
+        "{}",
+        serde_json::json!({"collection": collection.id, "token": token, "objects": objects, "load_seconds": started.elapsed().as_secs_f64()})
+    );
+    Ok(())
+}
+
+/// Twelve random hex digits, to keep runs against one database apart.
+fn uuid_like() -> String {
+    let token = rampart_auth::secret::random_token().unwrap_or_default();
+    data_encoding::HEXLOWER.encode(token.as_bytes()).chars().take(12).collect()
+}
+
+/// A load run against a TAXII collection.
+pub struct Drive {
+    pub api_root: String,
+    pub collection: String,
+    pub credentials: rampart_intel::client::Credentials,
+    pub concurrency: usize,
+    pub seconds: f64,
+    pub post: Option<usize>,
+    pub page: usize,
+    pub timeout: f64,
+}
+
+/// `concurrency` clients, each sending its next request as soon as the
+/// last is answered, for `seconds`: paged GETs that follow `next` (from the
+/// start again at the end), or POSTs of envelopes of new objects.
+pub async fn taxii_drive(drive: &Drive) -> Result<(), CliError> {
+    let client = rampart_intel::client::TaxiiClient::new(&drive.api_root, &drive.credentials)?
+        .with_timeout(std::time::Duration::from_secs_f64(drive.timeout));
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(drive.seconds);
+    let run = uuid_like();
+    let mut tasks = Vec::new();
+    for worker in 0..drive.concurrency.max(1) {
+        let client = client.clone();
+        let collection = drive.collection.clone();
+        let (post, page, run) = (drive.post, drive.page, run.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::new();
+            let mut errors: Vec<String> = Vec::new();
+            let mut next: Option<String> = None;
+            let mut sent = 0usize;
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let outcome = match post {
+                    Some(size) => {
+                        let objects: Vec<serde_json::Value> = (0..size)
+                            .map(|k| {
+                                serde_json::json!({
+                                    "type": "indicator", "spec_version": "2.1",
+                                    "id": format!("indicator--{}-{worker:04x}-4000-8000-{:012x}", &run[..8], sent * size + k),
+                                    "created": "2026-03-01T00:00:00.000Z", "modified": "2026-03-01T00:00:00.000Z",
+                                    "pattern": format!("[domain-name:value = 'w{worker}-{sent}-{k}.example']"),
+                                    "pattern_type": "stix", "valid_from": "2026-03-01T00:00:00Z"
+                                })
+                            })
+                            .collect();
+                        sent += 1;
+                        client.add(&collection, &objects).await.and_then(|status| {
+                            if status["success_count"].as_u64() == Some(size as u64) {
+                                Ok(())
+                            } else {
+                                Err(rampart_intel::IntelError::Invalid { path: "status".into(), message: status.to_string() })
+                            }
+                        })
+                    }
+                    None => client.objects(&collection, None, next.as_deref(), page).await.map(|answer| {
+                        next = if answer.more { answer.next } else { None };
+                    }),
+                };
+                match outcome {
+                    Ok(()) => latencies.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX)),
+                    Err(err) => errors.push(err.to_string()),
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut errors = Vec::new();
+    for task in tasks {
+        let (l, e) = task.await.map_err(|err| CliError::Other(err.to_string()))?;
+        latencies.extend(l);
+        errors.extend(e);
+    }
+    // Requests still in flight at the deadline are waited for and counted.
+    let elapsed = drive.seconds.max(started.elapsed().as_secs_f64()).max(0.001);
+    latencies.sort_unstable();
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return f64::NAN;
+        }
+        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(latencies[index.min(latencies.len() - 1)]) / 1000.0
+    };
+    let mut sample: Vec<String> = errors.iter().take(3).cloned().collect();
+    sample.dedup();
+    println!(
+        "{}",
+        serde_json::json!({
+            "concurrency": drive.concurrency, "mode": if drive.post.is_some() { "post" } else { "get" },
+            "ok": latencies.len(), "errors": errors.len(), "seconds": elapsed,
+            "requests_per_second": latencies.len() as f64 / elapsed,
+            "p50_ms": percentile(0.50), "p99_ms": percentile(0.99), "error_sample": sample,
+        })
+    );
+    Ok(())
+}
+
+/// Parses and checks one STIX bundle `repeat` times on this thread.
+pub fn stix_validate(file: &std::path::Path, repeat: usize) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(file).map_err(|err| CliError::Invalid(format!("{}: {err}", file.display())))?;
+    let started = Instant::now();
+    let mut objects = 0usize;
+    let mut errors = 0usize;
+    for _ in 0..repeat.max(1) {
+        let content = rampart_intel::stix::parse(&text)?;
+        objects += content.objects().len();
+        errors += rampart_intel::stix::validate(&content).iter().filter(|p| p.severity == rampart_intel::stix::Severity::Error).count();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({"objects": objects, "errors": errors, "seconds": seconds, "objects_per_second": objects as f64 / seconds})
+    );
+    Ok(())
+}

@@ -125,6 +125,32 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cirt(CirtCommand::IngestMail { cirt, maildir, watch, files, json }) => {
             ingest_mail(&config, &cirt, maildir.as_deref(), watch, &files, json.json).await
         }
+        Command::Bench(BenchCommand::TaxiiLoad { objects }) => {
+            let store = ready_store(&config, OpenMode::Create).await?;
+            let auth = auth_service(store, &config, false);
+            crate::bench::taxii_load(&auth, objects).await
+        }
+        Command::Bench(BenchCommand::TaxiiDrive {
+            api_root,
+            collection,
+            token,
+            username,
+            password,
+            concurrency,
+            seconds,
+            post,
+            page,
+            timeout,
+        }) => {
+            let credentials = match (token, username, password) {
+                (Some(token), _, _) => rampart_intel::client::Credentials::Bearer(token),
+                (None, Some(username), Some(password)) => rampart_intel::client::Credentials::Basic { username, password },
+                _ => rampart_intel::client::Credentials::None,
+            };
+            let drive = crate::bench::Drive { api_root, collection, credentials, concurrency, seconds, post, page, timeout };
+            crate::bench::taxii_drive(&drive).await
+        }
+        Command::Bench(BenchCommand::StixValidate { file, repeat }) => crate::bench::stix_validate(&file, repeat),
         Command::Bench(BenchCommand::Pdq { images, repeat, decode_only, exact }) => {
             crate::bench::pdq_throughput(&images, repeat, decode_only, exact)
         }

@@ -208,6 +208,49 @@ pub enum BenchCommand {
         #[arg(long)]
         data: Option<std::path::PathBuf>,
     },
+    /// Fill the database with a TAXII collection of N indicators (GREEN and
+    /// CLEAR, a tenth with a second version) owned by a bench CIRT; prints
+    /// the collection id and a reader's token as JSON.
+    TaxiiLoad {
+        #[arg(long, default_value_t = 10_000)]
+        objects: usize,
+    },
+    /// Drive a TAXII 2.1 collection from many clients at once for a while:
+    /// paged GETs following `next`, or POSTs of fresh envelopes; prints
+    /// requests per second, p50 and p99 latency and errors as JSON.
+    TaxiiDrive {
+        /// The API root, e.g. http://127.0.0.1:8080/taxii2/api/.
+        #[arg(long)]
+        api_root: String,
+        #[arg(long)]
+        collection: String,
+        /// Bearer token; or --username and --password for Basic.
+        #[arg(long)]
+        token: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// POST envelopes of this many new objects instead of paging.
+        #[arg(long)]
+        post: Option<usize>,
+        /// Objects per page.
+        #[arg(long, default_value_t = 100)]
+        page: usize,
+        /// Give up on one request after this many seconds (counted as an error).
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+    },
+    /// Parse and check a STIX bundle REPEAT times on one thread; prints objects per second.
+    StixValidate {
+        file: std::path::PathBuf,
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+    },
     /// Multi-index against a linear scan on random hashes with planted near matches.
     Index {
         #[arg(long, default_value_t = 1_000_000)]

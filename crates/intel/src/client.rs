@@ -22,6 +22,7 @@ use url::{Host, Url};
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 /// A peer's answer larger than this is refused (the same bound as documents we accept).
 const MAX_ANSWER_BYTES: usize = crate::stix::MAX_DOCUMENT_BYTES;
+/// How long a request may take unless `with_timeout` says otherwise.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How to authenticate to a peer.
@@ -61,6 +62,7 @@ pub struct TaxiiClient {
     api_root: Url,
     authorization: Option<HeaderValue>,
     http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
 }
 
 fn peer_error(url: &Url, message: impl Into<String>) -> IntelError {
@@ -115,7 +117,13 @@ impl TaxiiClient {
             .enable_http1()
             .build();
         let http = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(TaxiiClient { api_root, authorization, http })
+        Ok(TaxiiClient { api_root, authorization, http, timeout: REQUEST_TIMEOUT })
+    }
+
+    /// The same client with another bound on each request's duration.
+    pub fn with_timeout(mut self, timeout: Duration) -> TaxiiClient {
+        self.timeout = timeout;
+        self
     }
 
     pub fn api_root(&self) -> &str {
@@ -154,9 +162,9 @@ impl TaxiiClient {
                 .to_bytes();
             Ok::<_, IntelError>((parts, bytes))
         };
-        let (parts, bytes) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        let (parts, bytes) = tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|_| peer_error(url, format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())))??;
+            .map_err(|_| peer_error(url, format!("no answer within {} s", self.timeout.as_secs_f64())))??;
         let value: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         if !parts.status.is_success() {
             // TAXII error objects carry a title and often a description.
