@@ -802,6 +802,69 @@ impl Desk {
         self.create_incident_inner(actor, incident, "web", None).await
     }
 
+    /// Opens an incident for each `Incident` of an IODEF v2 document (see
+    /// `iodef`), owned by `cirt_org_id`. The whole document is read and
+    /// checked first, so a bad one stores nothing.
+    pub async fn import_iodef(&self, actor: &Actor<'_>, cirt_org_id: &str, xml: &str) -> Result<Vec<IncidentRow>, DeskError> {
+        let incidents = crate::iodef::parse(xml)?;
+        let owner = self.org(cirt_org_id).await?;
+        Self::require(actor.principal, Permission::IncidentWrite, &owner)?;
+        let mut created = Vec::new();
+        for incident in incidents {
+            let first = incident.descriptions.first().and_then(|d| d.lines().next()).unwrap_or("").trim();
+            let title: String = if first.is_empty() {
+                format!("IODEF incident {} from {}", incident.id, incident.issuer)
+            } else {
+                first.chars().take(300).collect()
+            };
+            let mut description = incident.descriptions.join("\n\n");
+            description.push_str(&format!(
+                "\n\nReceived as IODEF: IncidentID {} issued by {}, purpose {}, generated {}.",
+                incident.id, incident.issuer, incident.purpose, incident.generation_time
+            ));
+            if !incident.contacts.is_empty() {
+                description.push_str(&format!(" Contacts: {}.", incident.contacts.join(", ")));
+            }
+            let new = NewIncident {
+                owner_org_id: owner.id.clone(),
+                title,
+                description: description.trim().to_owned(),
+                rsit_class: "other".into(),
+                rsit_type: "undetermined".into(),
+                tlp: incident.tlp,
+                pap: Tlp::Amber,
+                impact: Level::Medium,
+                urgency: Level::Medium,
+                constituents: Vec::new(),
+                observables: incident.observables,
+            };
+            created.push(self.create_incident_inner(actor, &new, "iodef", None).await?);
+        }
+        Ok(created)
+    }
+
+    /// An incident as an IODEF v2 document, as the principal may see it.
+    pub async fn export_iodef(&self, principal: &Principal, id: &str) -> Result<String, DeskError> {
+        let view = self.view(principal, id).await?;
+        let owner = self.org(&view.incident.owner_org_id).await?;
+        let observables: Vec<Observable> =
+            view.observables.iter().filter_map(|o| Kind::parse(&o.kind).map(|kind| Observable { kind, value: o.value.clone() })).collect();
+        let issuer = self.public_url().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let tlp: Tlp = view.incident.tlp.parse().unwrap_or(Tlp::Amber);
+        let outgoing = crate::iodef::Outgoing {
+            reference: &view.incident.reference,
+            issuer: if issuer.is_empty() { "rampart.invalid" } else { &issuer },
+            title: &view.incident.title,
+            description: &view.incident.description,
+            tlp,
+            created_at: &view.incident.created_at,
+            creator: &owner.name,
+            observables: &observables,
+            impact: &view.incident.impact,
+        };
+        Ok(crate::iodef::write(&outgoing, self.now()))
+    }
+
     async fn create_incident_inner(
         &self,
         actor: &Actor<'_>,

@@ -13,6 +13,7 @@ pub mod desk;
 pub mod encryption;
 mod error;
 pub mod intake;
+pub mod iodef;
 pub mod notify;
 pub mod observables;
 pub mod playbook;

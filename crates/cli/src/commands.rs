@@ -122,6 +122,43 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Some(problem) => Err(CliError::AuditBroken(problem.to_string())),
             }
         }
+        Command::Cirt(CirtCommand::IodefImport { cirt, acting, files, json }) => {
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let auth = auth_service(store.clone(), &config, false);
+            let user = find_user(&store, &acting).await?;
+            let principal = auth.principal_for(&user, rampart_auth::Via::Cli, None).await?;
+            let cirt_org = find_org(&store, &cirt).await?;
+            let desk = rampart_cirt::Desk::new(store.clone(), auth.clock());
+            let mut all = Vec::new();
+            for file in &files {
+                let xml = std::fs::read_to_string(file).map_err(|err| CliError::Invalid(format!("{}: {err}", file.display())))?;
+                let created = desk
+                    .import_iodef(&Actor { principal: &principal, ip: None }, &cirt_org.id, &xml)
+                    .await
+                    .map_err(|err| CliError::Invalid(format!("{}: {err}", file.display())))?;
+                for incident in &created {
+                    if !json.json {
+                        println!("{}  {}  {}", incident.reference, incident.id, incident.title);
+                    }
+                }
+                all.extend(created);
+            }
+            if json.json {
+                print_json(&json!(all));
+            }
+            Ok(())
+        }
+        Command::Cirt(CirtCommand::IodefExport { acting, incident, public_url }) => {
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let auth = auth_service(store.clone(), &config, false);
+            let user = find_user(&store, &acting).await?;
+            let principal = auth.principal_for(&user, rampart_auth::Via::Cli, None).await?;
+            let url = public_url.or_else(|| config.public_url.clone()).unwrap_or_default();
+            let desk = rampart_cirt::Desk::new(store.clone(), auth.clock()).with_public_url(&url);
+            let xml = desk.export_iodef(&principal, &incident).await.map_err(|err| CliError::NotFound(err.to_string()))?;
+            print!("{xml}");
+            Ok(())
+        }
         Command::Cirt(CirtCommand::IngestMail { cirt, maildir, watch, files, json }) => {
             ingest_mail(&config, &cirt, maildir.as_deref(), watch, &files, json.json).await
         }

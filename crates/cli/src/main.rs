@@ -416,6 +416,28 @@ pub enum AuditCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum CirtCommand {
+    /// Open incidents from IODEF v2 documents (RFC 7970), one per Incident.
+    IodefImport {
+        /// The CIRT that owns them (id or exact name).
+        #[arg(long)]
+        cirt: String,
+        /// The acting user (e-mail), who may write the CIRT's incidents.
+        #[arg(long = "as")]
+        acting: String,
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Print an incident as an IODEF v2 document, as the acting user may see it.
+    IodefExport {
+        #[arg(long = "as")]
+        acting: String,
+        /// The incident's id.
+        incident: String,
+        /// How peers reach this Rampart (the IncidentID's issuer); server.public_url by default.
+        #[arg(long)]
+        public_url: Option<String>,
+    },
     /// Take e-mailed incident reports (RFC 5322 files, or a maildir's new/
     /// messages, which move to cur/ once taken). X-ARF reports are recognised.
     IngestMail {

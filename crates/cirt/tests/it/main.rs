@@ -12,6 +12,7 @@ mod attachments;
 mod csaf;
 mod incidents;
 mod intake;
+mod iodef;
 mod leaks;
 mod notices;
 mod registry;

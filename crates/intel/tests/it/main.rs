@@ -7,6 +7,7 @@
 mod markings;
 mod misp;
 mod pattern;
+mod schemas;
 mod taxii;
 
 use rampart_intel::IntelError;

@@ -3,7 +3,7 @@ use rampart_intel::misp::event_to_stix;
 use rampart_intel::stix::{self, Severity};
 use serde_json::{Value, json};
 
-fn event() -> Value {
+pub fn event() -> Value {
     json!({"Event": {
         "uuid": "5e6b3a2c-1d4f-4c8e-9a7b-2f1e0d9c8b7a", "info": "Phishing kit hosting C2 (demo)", "date": "2026-11-20",
         "threat_level_id": "2", "analysis": "1", "distribution": "1", "timestamp": "1795000000",
