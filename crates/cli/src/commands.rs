@@ -340,7 +340,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         public_url: Some(config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{address}"))),
         signer,
         hotline: hotline_settings(config)?,
-        taxii_requests_per_minute: 0,
+        taxii_requests_per_minute: config.taxii_requests_per_minute,
     };
     println!("Rampart is serving at {scheme}://{address}/  (database: {})", config.database.redacted());
     if args.demo {

@@ -34,6 +34,8 @@ pub struct RawConfig {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawIntel {
+    /// Requests one caller may make to TAXII and the MISP feeds each minute.
+    pub taxii_requests_per_minute: Option<i64>,
     /// Peer TAXII servers to federate with.
     #[serde(default)]
     pub peers: Vec<RawPeer>,
@@ -168,6 +170,8 @@ pub struct Config {
     /// MaxMind databases for tracing reported content; opened at start.
     pub geoip_country: Option<PathBuf>,
     pub geoip_asn: Option<PathBuf>,
+    /// Requests one caller may make to TAXII and the MISP feeds each minute.
+    pub taxii_requests_per_minute: u32,
     /// Peer TAXII servers, checked at start.
     pub peers: Vec<rampart_intel::federation::Peer>,
 }
@@ -184,7 +188,7 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The environment variables read, each with the key it overrides.
-pub const ENV_KEYS: [(&str, &str); 25] = [
+pub const ENV_KEYS: [(&str, &str); 26] = [
     ("RAMPART_DATABASE_URL", "database.url"),
     ("RAMPART_SERVER_BIND", "server.bind"),
     ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
@@ -210,6 +214,7 @@ pub const ENV_KEYS: [(&str, &str); 25] = [
     ("RAMPART_COP_RETENTION_DAYS", "cop.retention_days"),
     ("RAMPART_COP_GEOIP_COUNTRY", "cop.geoip_country"),
     ("RAMPART_COP_GEOIP_ASN", "cop.geoip_asn"),
+    ("RAMPART_INTEL_TAXII_REQUESTS_PER_MINUTE", "intel.taxii_requests_per_minute"),
 ];
 
 fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
@@ -272,6 +277,7 @@ impl RawConfig {
                 "cop.retention_days" => self.cop.retention_days = Some(int(&value)?),
                 "cop.geoip_country" => self.cop.geoip_country = Some(value.into()),
                 "cop.geoip_asn" => self.cop.geoip_asn = Some(value.into()),
+                "intel.taxii_requests_per_minute" => self.intel.taxii_requests_per_minute = Some(int(&value)?),
                 _ => {}
             }
         }
@@ -393,6 +399,14 @@ impl RawConfig {
                 Some(path) if !path.is_file() => return Err(bad("cop.geoip_asn", format!("{} is not a readable file", path.display()))),
                 other => other,
             },
+            taxii_requests_per_minute: u32::try_from(ranged(
+                "intel.taxii_requests_per_minute",
+                self.intel.taxii_requests_per_minute,
+                600,
+                1,
+                100_000_000,
+            )?)
+            .unwrap_or(600),
             peers: peers(self.intel.peers)?,
         })
     }
