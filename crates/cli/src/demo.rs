@@ -551,7 +551,9 @@ async fn seed_gci(auth: &AuthService) -> Result<(), DemoError> {
 
 /// A TAXII collection of KE-CIRT shared with GH-CIRT, holding a phishing
 /// campaign imported from a MISP event (one indicator TLP:AMBER, the rest
-/// GREEN), so the collections page, TAXII and the MISP feed have content.
+/// GREEN), so the collections page, TAXII and the MISP feed have content;
+/// and KE-CIRT's indicator store gathered from its incidents and that
+/// collection.
 async fn seed_intel(auth: &AuthService, org_ids: &std::collections::HashMap<String, String>) -> Result<(), DemoError> {
     let err = |e: rampart_intel::IntelError| DemoError::Intel(e.to_string());
     let as_user = async |local: &str| -> Result<Principal, DemoError> {
@@ -588,6 +590,11 @@ async fn seed_intel(auth: &AuthService, org_ids: &std::collections::HashMap<Stri
         {"uuid": "b05c3e96-7f8b-4da2-8e5f-6a7b8c9daebf", "type": "sha256", "value": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "to_ids": false, "comment": "Phishing kit archive"}
     ]}});
     taxii.import_misp(&Actor { principal: &analyst, ip: None }, &collection.id, &event.to_string()).await.map_err(err)?;
+    // The indicator store gathers KE-CIRT's incidents and the collection.
+    let indicators = rampart_intel::indicators::Indicators::new(auth.store().clone(), auth.clock());
+    let actor = Actor { principal: &analyst, ip: None };
+    indicators.gather_incidents(&actor, &analyst.org_id).await.map_err(err)?;
+    indicators.gather_collection(&actor, &taxii, &collection.id).await.map_err(err)?;
     Ok(())
 }
 

@@ -7,11 +7,13 @@
 pub mod client;
 mod error;
 pub mod federation;
+pub mod indicators;
 pub mod markings;
 pub mod misp;
 pub mod misp_export;
 pub mod pattern;
 pub mod stix;
 pub mod taxii;
+pub mod warninglists;
 
 pub use error::IntelError;

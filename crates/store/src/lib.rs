@@ -13,6 +13,7 @@ pub mod cirt;
 mod error;
 pub mod gci;
 pub mod hotline;
+pub mod indicators;
 pub mod orgs;
 pub mod page;
 pub mod sessions;

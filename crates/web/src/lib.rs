@@ -76,6 +76,7 @@ struct Inner {
     gci: rampart_gci::campaigns::Gci,
     strategy: rampart_strategy::Strategy,
     taxii: rampart_intel::taxii::Taxii,
+    indicators: rampart_intel::indicators::Indicators,
     /// Uncertainty analyses of published result sets, by set id: a set
     /// never changes once stored, so its analysis is computed once.
     gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
@@ -103,6 +104,7 @@ impl AppState {
                 gci: rampart_gci::campaigns::Gci::new(auth.store().clone(), auth.clock()),
                 strategy: rampart_strategy::Strategy::new(auth.store().clone(), auth.clock()),
                 taxii: rampart_intel::taxii::Taxii::new(auth.store().clone(), auth.clock()),
+                indicators: rampart_intel::indicators::Indicators::new(auth.store().clone(), auth.clock()),
                 gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
                 // TAXII: generous for a polling peer, bounded for a runaway one.
                 taxii_limiter: RateLimiter::new(
@@ -171,6 +173,10 @@ impl AppState {
 
     pub fn strategy(&self) -> &rampart_strategy::Strategy {
         &self.inner.strategy
+    }
+
+    pub fn indicators(&self) -> &rampart_intel::indicators::Indicators {
+        &self.inner.indicators
     }
 
     pub fn taxii(&self) -> &rampart_intel::taxii::Taxii {

@@ -1,9 +1,10 @@
-//! MISP feeds of TAXII collections at `/misp/feeds/{collection}/`: the
+//! Machine feeds. MISP feeds of TAXII collections at `/misp/feeds/{collection}/`: the
 //! `manifest.json`, one `<event uuid>.json` per event and `hashes.csv`
 //! that MISP (and any feed consumer) fetches. A MISP instance adds the feed
 //! with an `Authorization: Bearer <token>` header; each caller gets the
 //! collection as the access layer lets them see it (TLP included), turned
-//! into events by `rampart_intel::misp_export`.
+//! into events by `rampart_intel::misp_export`. And the indicator store
+//! as CSV, block lists and STIX at `/feeds/indicators/{format}`.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -17,7 +18,80 @@ use rampart_core::Tlp;
 use rampart_intel::IntelError;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/misp/feeds/{collection}/{file}", get(feed_file))
+    Router::new().route("/misp/feeds/{collection}/{file}", get(feed_file)).route("/feeds/indicators/{format}", get(indicator_feed))
+}
+
+/// The indicator store in one of its export formats (`csv`, `ip.txt`,
+/// `domain.txt`, `stix.json`), as `principal` may see it; expired and
+/// warned indicators only when the query asks.
+pub async fn indicator_export(
+    state: &AppState,
+    principal: &rampart_auth::Principal,
+    format: &str,
+    query: &rampart_intel::indicators::Query,
+) -> Result<Response, IntelError> {
+    use rampart_intel::indicators::{blocklist, csv, stix_bundle};
+    let views = state.indicators().list(principal, query).await?;
+    let now = state.auth().now();
+    Ok(match format {
+        "csv" => answer(StatusCode::OK, "text/csv; charset=utf-8", csv(&views)),
+        "ip.txt" => answer(StatusCode::OK, "text/plain; charset=utf-8", blocklist(&views, "ip", now)?),
+        "domain.txt" => answer(StatusCode::OK, "text/plain; charset=utf-8", blocklist(&views, "domain", now)?),
+        "stix.json" => answer(StatusCode::OK, "application/stix+json;version=2.1", stix_bundle(&views, now).to_string()),
+        other => {
+            return Err(IntelError::Invalid {
+                path: "format".into(),
+                message: format!("{other:?} is not csv, ip.txt, domain.txt or stix.json"),
+            });
+        }
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FeedQuery {
+    kind: Option<String>,
+    expired: Option<String>,
+    warned: Option<String>,
+    max_tlp: Option<String>,
+}
+
+/// For firewalls, resolvers and scripts: the indicator store with an API token.
+async fn indicator_feed(
+    State(state): State<AppState>,
+    Path(format): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<FeedQuery>,
+    found: Result<ApiCaller, ApiError>,
+) -> Response {
+    let Ok(caller) = found else {
+        let mut response = refuse(StatusCode::UNAUTHORIZED, "send an API token as Bearer or as the Basic password");
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer, Basic realm=\"Rampart feeds\""));
+        return response;
+    };
+    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "slow down and try again in a minute");
+    }
+    let max_tlp = match query.max_tlp.as_deref().map(str::parse::<Tlp>) {
+        None => None,
+        Some(Ok(tlp)) => Some(tlp),
+        Some(Err(_)) => return refuse(StatusCode::BAD_REQUEST, "max_tlp: not a TLP label"),
+    };
+    let wanted = rampart_intel::indicators::Query {
+        kind: query.kind.filter(|k| !k.is_empty()),
+        contains: None,
+        include_expired: query.expired.is_some(),
+        include_warned: query.warned.is_some(),
+        max_tlp,
+        limit: None,
+    };
+    match indicator_export(&state, &caller.principal, &format, &wanted).await {
+        Ok(response) => response,
+        Err(IntelError::Forbidden) => refuse(StatusCode::FORBIDDEN, "you may not read indicators"),
+        Err(IntelError::Invalid { message, .. }) => refuse(StatusCode::NOT_FOUND, &message),
+        Err(err) => {
+            tracing::error!(error = %err, "exporting indicators failed");
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export could not be built")
+        }
+    }
 }
 
 fn answer(status: StatusCode, content_type: &'static str, body: String) -> Response {

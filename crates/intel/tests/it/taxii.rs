@@ -8,16 +8,20 @@ use rampart_testkit::stores::each_store;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-struct Env {
-    taxii: Taxii,
-    manager: Principal,
-    analyst: Principal,
-    partner: Principal,
-    outsider: Principal,
-    partner_org: String,
+/// KE-CIRT (a manager and an analyst), GH-CIRT and BR-CIRT (an analyst
+/// each), on a manual clock; the indicator tests use it too.
+pub struct Env {
+    pub taxii: Taxii,
+    pub manager: Principal,
+    pub analyst: Principal,
+    pub partner: Principal,
+    pub outsider: Principal,
+    pub partner_org: String,
+    pub ke_org: String,
+    pub clock: ManualClock,
 }
 
-async fn env(store: Store) -> Env {
+pub async fn env(store: Store) -> Env {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-01T08:00:00Z").expect("time").to_utc();
     let clock = ManualClock::new(t0);
     let auth = AuthService::new(store.clone(), Arc::new(clock.clone()), AuthConfig::default());
@@ -55,7 +59,9 @@ async fn env(store: Store) -> Env {
         partner: user(&gh.id, "analyst@gh.example", Role::CirtAnalyst).await,
         outsider: user(&br.id, "analyst@br.example", Role::CirtAnalyst).await,
         partner_org: gh.id,
-        taxii: Taxii::new(store, Arc::new(clock)),
+        ke_org: ke.id,
+        taxii: Taxii::new(store.clone(), Arc::new(clock.clone())),
+        clock,
     }
 }
 

@@ -75,7 +75,7 @@ fn rsit_choices() -> Vec<(String, String)> {
         .collect()
 }
 
-fn tlp_class(tlp: &str) -> &'static str {
+pub(crate) fn tlp_class(tlp: &str) -> &'static str {
     tlp.parse::<Tlp>().map(Tlp::css_class).unwrap_or("tlp-red")
 }
 

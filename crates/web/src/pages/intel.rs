@@ -18,7 +18,11 @@ use rampart_store::page::PageRequest;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/intel/collections", get(collections_page).post(create_collection))
+    Router::new()
+        .route("/intel/collections", get(collections_page).post(create_collection))
+        .route("/intel/indicators", get(indicators_page))
+        .route("/intel/indicators/gather", axum::routing::post(gather))
+        .route("/intel/indicators/export/{format}", get(export_page))
 }
 
 struct CollectionLine {
@@ -98,4 +102,169 @@ async fn create_collection(
         Err(rampart_intel::IntelError::Invalid { path, message }) => view(&state, &viewer, Some(format!("{path}: {message}")), None).await,
         Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
     }
+}
+
+#[derive(Deserialize, Default)]
+struct IndicatorQuery {
+    q: Option<String>,
+    kind: Option<String>,
+    expired: Option<String>,
+    warned: Option<String>,
+    done: Option<String>,
+}
+
+impl IndicatorQuery {
+    fn to_query(&self, limit: usize) -> rampart_intel::indicators::Query {
+        rampart_intel::indicators::Query {
+            kind: self.kind.clone().filter(|k| !k.is_empty()),
+            contains: self.q.clone().map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+            include_expired: self.expired.is_some(),
+            include_warned: self.warned.is_some(),
+            max_tlp: None,
+            limit: Some(limit),
+        }
+    }
+
+    /// The same filters as a query string, for the export links.
+    fn params(&self) -> String {
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [("q", &self.q), ("kind", &self.kind), ("expired", &self.expired), ("warned", &self.warned)] {
+            if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
+                pairs.append_pair(name, value);
+            }
+        }
+        pairs.finish()
+    }
+}
+
+struct IndicatorLine {
+    id: String,
+    kind: String,
+    value: String,
+    tlp: String,
+    tlp_class: &'static str,
+    confidence: i64,
+    score: String,
+    last_seen: String,
+    sightings: i64,
+    warning: String,
+    expired: bool,
+}
+
+#[derive(Template)]
+#[template(path = "intel_indicators.html")]
+struct IndicatorsPage {
+    c: Ctx,
+    lines: Vec<IndicatorLine>,
+    q: String,
+    kind: String,
+    expired: bool,
+    warned: bool,
+    params: String,
+    kinds: Vec<&'static str>,
+    may_gather: bool,
+    collections: Vec<(String, String)>,
+    truncated: bool,
+}
+
+const PAGE_ROWS: usize = 500;
+
+async fn indicators_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<IndicatorQuery>,
+) -> Result<Response, PageError> {
+    let principal = viewer.require()?;
+    if !principal.has(Permission::IntelRead) {
+        return Err(PageError(WebError::Forbidden));
+    }
+    let c = Ctx::new(&state, &viewer, "intel.indicators.title", "intel_indicators");
+    let c = Ctx { flash: flash_text(&c.t, query.done.as_deref()), ..c };
+    let views = state
+        .indicators()
+        .list(principal, &query.to_query(PAGE_ROWS + 1))
+        .await
+        .map_err(|err| PageError(WebError::Internal(err.to_string())))?;
+    let truncated = views.len() > PAGE_ROWS;
+    let lines = views
+        .into_iter()
+        .take(PAGE_ROWS)
+        .map(|v| IndicatorLine {
+            id: v.row.id.clone(),
+            kind: v.row.kind.clone(),
+            value: v.row.value.clone(),
+            tlp: v.row.tlp.clone(),
+            tlp_class: super::cirt::tlp_class(&v.row.tlp),
+            confidence: v.row.confidence,
+            score: format!("{:.0}", v.score),
+            last_seen: v.row.last_seen.chars().take(10).collect(),
+            sightings: v.row.sightings,
+            warning: v.warning.unwrap_or("").to_owned(),
+            expired: v.expired,
+        })
+        .collect();
+    let may_gather = principal.has(Permission::IntelWrite);
+    let collections = if may_gather {
+        state
+            .taxii()
+            .collections(principal)
+            .await
+            .map_err(|err| PageError(WebError::Internal(err.to_string())))?
+            .into_iter()
+            .filter(|c| c.can_read)
+            .map(|c| (c.row.id, c.row.title))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render_status(
+        &IndicatorsPage {
+            c,
+            lines,
+            q: query.q.clone().unwrap_or_default(),
+            kind: query.kind.clone().unwrap_or_default(),
+            expired: query.expired.is_some(),
+            warned: query.warned.is_some(),
+            params: query.params(),
+            kinds: vec!["ipv4", "ipv6", "cidr", "domain", "url", "email", "md5", "sha1", "sha256"],
+            may_gather,
+            collections,
+            truncated,
+        },
+        None,
+    )
+}
+
+/// Fields: csrf, and `source`: `incidents`, or a collection id.
+async fn gather(State(state): State<AppState>, viewer: Viewer, Form(form): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let actor = viewer.act(&field("csrf"))?;
+    let source = field("source");
+    let outcome = if source == "incidents" {
+        state.indicators().gather_incidents(&actor, &actor.principal.org_id.clone()).await
+    } else {
+        state.indicators().gather_collection(&actor, state.taxii(), &source).await
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/intel/indicators?done=intel.indicators.gathered").into_response()),
+        Err(rampart_intel::IntelError::Forbidden) => Err(PageError(WebError::Forbidden)),
+        Err(rampart_intel::IntelError::NotFound(what)) => Err(PageError(WebError::NotFound(what))),
+        Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
+    }
+}
+
+async fn export_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(format): axum::extract::Path<String>,
+    Query(query): Query<IndicatorQuery>,
+) -> Result<Response, PageError> {
+    let principal = viewer.require()?;
+    crate::misp_feed::indicator_export(&state, principal, &format, &query.to_query(rampart_intel::indicators::MAX_ROWS)).await.map_err(
+        |err| match err {
+            rampart_intel::IntelError::Forbidden => PageError(WebError::Forbidden),
+            rampart_intel::IntelError::Invalid { .. } => PageError(WebError::NotFound("export format")),
+            other => PageError(WebError::Internal(other.to_string())),
+        },
+    )
 }

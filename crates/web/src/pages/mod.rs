@@ -124,6 +124,11 @@ impl Ctx {
         }
         if principal.is_some_and(|p| p.has(Permission::IntelRead)) {
             nav.push(NavItem { href: "/intel/collections", label: t.get("intel.nav.collections").to_owned(), active: active == "intel" });
+            nav.push(NavItem {
+                href: "/intel/indicators",
+                label: t.get("intel.nav.indicators").to_owned(),
+                active: active == "intel_indicators",
+            });
         }
         if principal.is_some_and(|p| p.has(Permission::StrategyRead)) {
             nav.push(NavItem { href: "/strategy", label: t.get("strategy.nav.strategy").to_owned(), active: active == "strategy" });

@@ -14,6 +14,7 @@ mod catalogues;
 mod cirt;
 mod gci;
 mod hotline;
+mod indicators;
 mod security;
 mod strategy;
 mod support;

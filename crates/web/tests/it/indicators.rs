@@ -1,0 +1,96 @@
+//! The indicator store over HTTP: the page lists and filters, gathering
+//! from incidents takes a CSRF-checked form, exports and the token feeds
+//! carry only what the caller may see, and outsiders get nothing.
+
+use crate::support::{World, body_text};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use rampart_auth::service::Actor;
+use rampart_cirt::observables::Kind;
+use rampart_core::{Role, Tlp};
+use rampart_intel::indicators::Sighting;
+
+async fn get(w: &World, path: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let (status, response) = w.call(request.body(Body::empty()).expect("request")).await;
+    (status, body_text(response).await)
+}
+
+#[tokio::test]
+async fn the_indicator_store_lists_gathers_and_exports_within_tlp() {
+    let w = World::on_postgres_if_configured().await;
+    let ghana = w.add_org("GH-CIRT", "national_cirt", "GH", None).await;
+    w.add_user(&ghana, "analyst@gh.example", Role::CirtAnalyst).await;
+    let analyst_row = w.store.user_by_email("analyst@ke.example").await.expect("query").expect("user");
+    let analyst = w.state.auth().principal_for(&analyst_row, rampart_auth::Via::Cli, None).await.expect("principal");
+    let now = w.state.auth().now();
+    let sighting = |kind: Kind, value: &str, tlp: Tlp| Sighting {
+        kind,
+        value: value.into(),
+        tlp,
+        confidence: 80,
+        seen_at: now,
+        source: "manual".into(),
+        expires_at: None,
+        description: String::new(),
+    };
+    w.state
+        .indicators()
+        .record(
+            &Actor { principal: &analyst, ip: None },
+            &w.kenya_cirt,
+            &[
+                sighting(Kind::Ipv4, "203.0.113.50", Tlp::Amber),
+                sighting(Kind::Domain, "evil-bank.example", Tlp::Green),
+                sighting(Kind::Ipv4, "192.168.1.1", Tlp::Green),
+            ],
+        )
+        .await
+        .expect("record");
+
+    // The page, filtered, with the warned address only on request.
+    let session = w.sign_in("analyst@ke.example").await;
+    let (status, response) = w.get_with_cookie("/intel/indicators", &session.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = body_text(response).await;
+    assert!(page.contains("203.0.113.50") && page.contains("evil-bank.example") && !page.contains("192.168.1.1"), "{page}");
+    let (_, response) = w.get_with_cookie("/intel/indicators?warned=1&kind=ipv4", &session.cookie()).await;
+    let page = body_text(response).await;
+    assert!(page.contains("192.168.1.1") && page.contains("private address") && !page.contains("evil-bank.example"));
+    let (status, response) = w.get_with_cookie("/intel/indicators/export/ip.txt", &session.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body_text(response).await.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>(), ["203.0.113.50"]);
+
+    // Gathering needs the form's CSRF token.
+    let (status, _) = w.post_form("/intel/indicators/gather", &session.cookie(), &[("source", "incidents"), ("csrf", "wrong")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, response) =
+        w.post_form("/intel/indicators/gather", &session.cookie(), &[("source", "incidents"), ("csrf", &session.csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/intel/indicators?done=intel.indicators.gathered");
+
+    // Machine feeds with a token: Ghana gets the GREEN domain, not the AMBER address.
+    let kenya = w.token_for("analyst@ke.example").await;
+    let ghana_token = w.token_for("analyst@gh.example").await;
+    let (status, csv) = get(&w, "/feeds/indicators/csv", Some(&kenya)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let (_, theirs) = get(&w, "/feeds/indicators/csv", Some(&ghana_token)).await;
+    assert!(theirs.contains("evil-bank.example") && !theirs.contains("203.0.113.50"), "{theirs}");
+    let (_, domains) = get(&w, "/feeds/indicators/domain.txt", Some(&ghana_token)).await;
+    assert!(domains.lines().any(|l| l == "evil-bank.example"));
+    let (status, stix) = get(&w, "/feeds/indicators/stix.json?max_tlp=GREEN", Some(&kenya)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(stix.contains("evil-bank.example") && !stix.contains("203.0.113.50"), "max_tlp narrows: {stix}");
+    assert_eq!(get(&w, "/feeds/indicators/csv", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&w, "/feeds/indicators/pdf", Some(&kenya)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&w, "/feeds/indicators/csv?max_tlp=PURPLE", Some(&kenya)).await.0, StatusCode::BAD_REQUEST);
+    // An organisation administrator holds no intelligence role: no page, no feed.
+    let org_admin = w.token_for("orgadmin@ke.example").await;
+    assert_eq!(get(&w, "/feeds/indicators/csv", Some(&org_admin)).await.0, StatusCode::FORBIDDEN);
+    let admin_session = w.sign_in("orgadmin@ke.example").await;
+    assert_eq!(w.get_with_cookie("/intel/indicators", &admin_session.cookie()).await.0, StatusCode::FORBIDDEN);
+}
