@@ -137,6 +137,58 @@ impl Taxii {
         Ok(row)
     }
 
+    /// Whether the principal manages the collection (`IntelManage` over its owner).
+    pub async fn may_manage(&self, principal: &Principal, collection: &CollectionRow) -> Result<bool, IntelError> {
+        let org = self.store.org_get(&collection.owner_org_id).await?;
+        Ok(principal.allows(Permission::IntelManage, Target::Org { id: &org.id, country: org.country.as_deref() }))
+    }
+
+    /// Replaces who reads and writes a collection; its managers only.
+    /// Objects already served stay served; what is added later follows the new lists.
+    pub async fn set_access(
+        &self,
+        actor: &Actor<'_>,
+        collection_id: &str,
+        readers: &[String],
+        writers: &[String],
+    ) -> Result<CollectionRow, IntelError> {
+        let mut row =
+            self.store.taxii_collections().await?.into_iter().find(|c| c.id == collection_id).ok_or(IntelError::NotFound("collection"))?;
+        if !self.may_manage(actor.principal, &row).await? {
+            // Whoever cannot manage it learns no more than whether they may read it.
+            return Err(if Collection::of(row, actor.principal).can_read {
+                IntelError::Forbidden
+            } else {
+                IntelError::NotFound("collection")
+            });
+        }
+        for (field, orgs) in [("readers", readers), ("writers", writers)] {
+            for org_id in orgs.iter().filter(|o| *o != "*") {
+                if matches!(self.store.org_get(org_id).await, Err(StoreError::NotFound { .. })) {
+                    return Err(IntelError::Invalid { path: field.into(), message: format!("no organisation {org_id}") });
+                }
+            }
+        }
+        let before = json!({"readers": list(&row.readers), "writers": list(&row.writers)});
+        row.readers = serde_json::to_string(readers).unwrap_or_else(|_| "[]".into());
+        row.writers = serde_json::to_string(writers).unwrap_or_else(|_| "[]".into());
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.taxii_collection_access(&row.id, &row.readers, &row.writers).await?;
+        tx.audit(
+            actor.entry(
+                "intel.collection.access",
+                "taxii_collection",
+                Some(&row.id),
+                json!({"before": before, "after": {"readers": readers, "writers": writers}}),
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
     /// The collections the principal may read or write.
     pub async fn collections(&self, principal: &Principal) -> Result<Vec<Collection>, IntelError> {
         Ok(self

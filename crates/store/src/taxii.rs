@@ -155,6 +155,17 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Replaces who reads and writes a collection (JSON arrays of organisation ids).
+    pub async fn taxii_collection_access(&mut self, id: &str, readers: &str, writers: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE taxii_collections SET readers = $2, writers = $3 WHERE id = $1")
+            .bind(id.to_owned())
+            .bind(readers.to_owned())
+            .bind(writers.to_owned())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// The latest `date_added` in a collection, read in the transaction that adds more.
     pub async fn taxii_last_added(&mut self, collection_id: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT MAX(date_added) FROM taxii_objects WHERE collection_id = $1")

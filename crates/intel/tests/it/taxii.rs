@@ -190,3 +190,28 @@ async fn a_collection_takes_objects_and_serves_them_by_filter_page_and_tlp() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn managers_change_who_reads_and_writes_a_collection() {
+    each_store(|store| async move {
+        let e = env(store).await;
+        let manager = Actor { principal: &e.manager, ip: None };
+        let collection = e.taxii.create_collection(&manager, "Private", "", &[], &[]).await.unwrap();
+        assert!(matches!(e.taxii.collection(&e.partner, &collection.id).await, Err(IntelError::NotFound(_))));
+        // An analyst of the owner reads it but may not change it; others do not even see it.
+        let analyst = Actor { principal: &e.analyst, ip: None };
+        let readers = vec![e.partner_org.clone()];
+        assert!(matches!(e.taxii.set_access(&analyst, &collection.id, &readers, &[]).await, Err(IntelError::Forbidden)));
+        let outsider = Actor { principal: &e.outsider, ip: None };
+        assert!(matches!(e.taxii.set_access(&outsider, &collection.id, &readers, &[]).await, Err(IntelError::NotFound(_))));
+        let bad = e.taxii.set_access(&manager, &collection.id, &["nobody".into()], &[]).await.unwrap_err();
+        assert!(matches!(bad, IntelError::Invalid { ref path, .. } if path == "readers"), "{bad:?}");
+        // Now GH-CIRT reads and writes it.
+        e.taxii.set_access(&manager, &collection.id, &readers, &readers).await.unwrap();
+        let theirs = e.taxii.collection(&e.partner, &collection.id).await.unwrap();
+        assert!(theirs.can_read && theirs.can_write);
+        assert!(e.taxii.may_manage(&e.manager, &theirs.row).await.unwrap());
+        assert!(!e.taxii.may_manage(&e.partner, &theirs.row).await.unwrap());
+    })
+    .await;
+}

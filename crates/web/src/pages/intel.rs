@@ -20,6 +20,7 @@ use serde::Deserialize;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/intel/collections", get(collections_page).post(create_collection))
+        .route("/intel/collections/{id}/access", axum::routing::post(set_access))
         .route("/intel/indicators", get(indicators_page))
         .route("/intel/indicators/gather", axum::routing::post(gather))
         .route("/intel/indicators/export/{format}", get(export_page))
@@ -31,6 +32,11 @@ struct CollectionLine {
     description: String,
     owner: String,
     access: String,
+    /// For its managers: the access form, with the current lists.
+    may_manage: bool,
+    everyone: bool,
+    readers: Vec<String>,
+    writers: Vec<String>,
 }
 
 #[derive(Template)]
@@ -63,16 +69,24 @@ async fn view(state: &AppState, viewer: &Viewer, error: Option<String>, done: Op
             (false, true) => c.t.get("intel.collections.write_only"),
             _ => c.t.get("intel.collections.read_only"),
         };
+        let may_manage =
+            state.taxii().may_manage(principal, &collection.row).await.map_err(|err| PageError(WebError::Internal(err.to_string())))?;
+        let readers: Vec<String> = serde_json::from_str(&collection.row.readers).unwrap_or_default();
+        let writers: Vec<String> = serde_json::from_str(&collection.row.writers).unwrap_or_default();
         collections.push(CollectionLine {
             id: collection.row.id.clone(),
             title: collection.row.title.clone(),
             description: collection.row.description.clone(),
             owner,
             access: access.to_owned(),
+            may_manage,
+            everyone: readers.iter().any(|r| r == "*"),
+            readers,
+            writers,
         });
     }
     let may_create = principal.has(Permission::IntelManage);
-    let orgs = if may_create {
+    let orgs = if may_create || collections.iter().any(|c| c.may_manage) {
         let page = state.store().org_list(&OrgFilter::default(), &PageRequest::first(PageRequest::MAX_LIMIT)).await?;
         page.items.into_iter().filter(|o| o.id != principal.org_id).map(|o| (o.id, o.name)).collect()
     } else {
@@ -84,6 +98,26 @@ async fn view(state: &AppState, viewer: &Viewer, error: Option<String>, done: Op
 
 async fn collections_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DoneQuery>) -> Result<Response, PageError> {
     view(&state, &viewer, None, query.done.as_deref()).await
+}
+
+/// Fields: csrf and repeated `reader` / `writer` organisation ids (`*` for
+/// the whole community), replacing the collection's lists.
+async fn set_access(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let many = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let actor = viewer.act(&field("csrf"))?;
+    match state.taxii().set_access(&actor, &id, &many("reader"), &many("writer")).await {
+        Ok(_) => Ok(Redirect::to("/intel/collections?done=intel.collections.access_saved").into_response()),
+        Err(rampart_intel::IntelError::Forbidden) => Err(PageError(WebError::Forbidden)),
+        Err(rampart_intel::IntelError::NotFound(what)) => Err(PageError(WebError::NotFound(what))),
+        Err(rampart_intel::IntelError::Invalid { path, message }) => view(&state, &viewer, Some(format!("{path}: {message}")), None).await,
+        Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
+    }
 }
 
 /// Fields: csrf, title, description, and repeated `reader` / `writer`
