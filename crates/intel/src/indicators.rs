@@ -406,3 +406,17 @@ pub fn stix_bundle(views: &[IndicatorView], now: DateTime<Utc>) -> Value {
     let bundle_id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, time::format(now).as_bytes());
     json!({"type": "bundle", "id": format!("bundle--{bundle_id}"), "objects": objects})
 }
+
+/// The listed indicators as MISP events (one event for the store, its
+/// uuid stable for the owner), for a MISP feed: through STIX, so the
+/// mapping is `misp_export`'s.
+pub fn misp_events(views: &[IndicatorView], owner: &crate::misp_export::Publisher, now: DateTime<Utc>) -> Vec<Value> {
+    let bundle = stix_bundle(views, now);
+    let objects: Vec<crate::stix::Object> = bundle["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| crate::stix::Object::from_value(o.clone(), "object").ok())
+        .collect();
+    crate::misp_export::events(&objects, &format!("indicators/{}", owner.uuid), &format!("{} indicators", owner.name), owner)
+}

@@ -18,7 +18,10 @@ use rampart_core::Tlp;
 use rampart_intel::IntelError;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/misp/feeds/{collection}/{file}", get(feed_file)).route("/feeds/indicators/{format}", get(indicator_feed))
+    Router::new()
+        .route("/misp/feeds/{collection}/{file}", get(feed_file))
+        .route("/feeds/indicators/{format}", get(indicator_feed))
+        .route("/feeds/indicators/misp/{file}", get(indicator_misp_feed))
 }
 
 /// The indicator store in one of its export formats (`csv`, `ip.txt`,
@@ -53,6 +56,48 @@ struct FeedQuery {
     expired: Option<String>,
     warned: Option<String>,
     max_tlp: Option<String>,
+}
+
+/// The caller's view of the indicator store (current, not warned) as a MISP
+/// feed: `manifest.json`, `<uuid>.json`, `hashes.csv`.
+async fn indicator_misp_feed(State(state): State<AppState>, Path(file): Path<String>, found: Result<ApiCaller, ApiError>) -> Response {
+    let Ok(caller) = found else {
+        let mut response = refuse(StatusCode::UNAUTHORIZED, "send an API token as Bearer or as the Basic password");
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer, Basic realm=\"MISP feed\""));
+        return response;
+    };
+    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "slow down and try again in a minute");
+    }
+    let views = match state.indicators().list(&caller.principal, &rampart_intel::indicators::Query::default()).await {
+        Ok(views) => views,
+        Err(IntelError::Forbidden) => return refuse(StatusCode::FORBIDDEN, "you may not read indicators"),
+        Err(err) => {
+            tracing::error!(error = %err, "building the indicator feed failed");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "the feed could not be built");
+        }
+    };
+    let owner = match state.store().org_get(&caller.principal.org_id).await {
+        Ok(org) => rampart_intel::misp_export::Publisher { name: org.name, uuid: org.id },
+        Err(_) => return refuse(StatusCode::FORBIDDEN, "you belong to no organisation"),
+    };
+    let events = rampart_intel::indicators::misp_events(&views, &owner, state.auth().now());
+    feed_answer(&events, &file)
+}
+
+/// One file of a MISP feed made of `events`.
+fn feed_answer(events: &[serde_json::Value], file: &str) -> Response {
+    match file {
+        "manifest.json" => answer(StatusCode::OK, "application/json", rampart_intel::misp_export::manifest(events).to_string()),
+        "hashes.csv" => answer(StatusCode::OK, "text/csv; charset=utf-8", rampart_intel::misp_export::hashes_csv(events)),
+        name => {
+            let wanted = name.strip_suffix(".json").unwrap_or("");
+            match events.iter().find(|e| !wanted.is_empty() && e["Event"]["uuid"].as_str() == Some(wanted)) {
+                Some(event) => answer(StatusCode::OK, "application/json", event.to_string()),
+                None => refuse(StatusCode::NOT_FOUND, "no such event in this feed"),
+            }
+        }
+    }
 }
 
 /// For firewalls, resolvers and scripts: the indicator store with an API token.
@@ -127,15 +172,5 @@ async fn feed_file(
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "the feed could not be built");
         }
     };
-    match file.as_str() {
-        "manifest.json" => answer(StatusCode::OK, "application/json", rampart_intel::misp_export::manifest(&events).to_string()),
-        "hashes.csv" => answer(StatusCode::OK, "text/csv; charset=utf-8", rampart_intel::misp_export::hashes_csv(&events)),
-        name => {
-            let wanted = name.strip_suffix(".json").unwrap_or("");
-            match events.iter().find(|e| !wanted.is_empty() && e["Event"]["uuid"].as_str() == Some(wanted)) {
-                Some(event) => answer(StatusCode::OK, "application/json", event.to_string()),
-                None => refuse(StatusCode::NOT_FOUND, "no such event in this feed"),
-            }
-        }
-    }
+    feed_answer(&events, &file)
 }

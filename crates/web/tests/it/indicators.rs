@@ -85,6 +85,19 @@ async fn the_indicator_store_lists_gathers_and_exports_within_tlp() {
     let (status, stix) = get(&w, "/feeds/indicators/stix.json?max_tlp=GREEN", Some(&kenya)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(stix.contains("evil-bank.example") && !stix.contains("203.0.113.50"), "max_tlp narrows: {stix}");
+    // The same view as a MISP feed: one event, its attributes within the reader's TLP.
+    let (status, manifest) = get(&w, "/feeds/indicators/misp/manifest.json", Some(&ghana_token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("manifest");
+    let uuid = manifest.as_object().expect("object").keys().next().expect("one event").clone();
+    let (_, event) = get(&w, &format!("/feeds/indicators/misp/{uuid}.json"), Some(&ghana_token)).await;
+    let event: serde_json::Value = serde_json::from_str(&event).expect("event");
+    let values: Vec<&str> =
+        event["Event"]["Attribute"].as_array().expect("attributes").iter().filter_map(|a| a["value"].as_str()).collect();
+    assert_eq!(values, ["evil-bank.example"]);
+    let (_, hashes) = get(&w, "/feeds/indicators/misp/hashes.csv", Some(&ghana_token)).await;
+    assert_eq!(hashes.lines().count(), 1);
+    assert_eq!(get(&w, "/feeds/indicators/misp/nothing.json", Some(&ghana_token)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&w, "/feeds/indicators/csv", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&w, "/feeds/indicators/pdf", Some(&kenya)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&w, "/feeds/indicators/csv?max_tlp=PURPLE", Some(&kenya)).await.0, StatusCode::BAD_REQUEST);
