@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             post(upload_attachment).layer(axum::extract::DefaultBodyLimit::max(rampart_cirt::desk::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
         .route("/cirt/incidents/{id}/attachments/{attachment_id}", get(download_attachment))
+        .route("/cirt/incidents/{id}/iodef.xml", get(iodef_export))
         .route("/cirt/dashboard", get(dashboard))
         .route("/cirt/bulk", post(bulk))
         .route("/cirt/cvss", get(cvss_calculator))
@@ -960,6 +961,16 @@ async fn download_attachment(
     let principal = viewer.require()?;
     let (row, content) = state.desk().attachment(principal, &id, &attachment_id).await?;
     Ok(attachment_response(&row, content))
+}
+
+/// The incident as an IODEF v2 document, as the viewer may see it.
+async fn iodef_export(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+    let principal = viewer.require()?;
+    let xml = state.desk().export_iodef(principal, &id).await?;
+    let mut response = xml.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"incident-iodef.xml\""));
+    Ok(response)
 }
 
 // ----- dashboard and yearly report ----------------------------------------------

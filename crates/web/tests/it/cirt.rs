@@ -242,6 +242,18 @@ async fn incidents_stay_inside_their_cirt() {
     let (status, body) = get_json_with_cookie(&w, &format!("/api/v1/incidents/{}", id_of(&clear)), &nobody.cookie()).await;
     assert_eq!((status, body), (StatusCode::NOT_FOUND, nothing_here.clone()));
 
+    // The incident as IODEF: for the CIRT, not for another country's analyst.
+    let session = w.sign_in("analyst@ke.example").await;
+    let (status, response) = w.get_with_cookie(&format!("/cirt/incidents/{id}/iodef.xml"), &session.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("application/xml"));
+    let xml = crate::support::body_text(response).await;
+    let parsed = rampart_cirt::iodef::parse(&xml).expect("our IODEF reads back");
+    assert_eq!((parsed[0].id.as_str(), parsed[0].tlp), (incident["reference"].as_str().unwrap_or(""), rampart_core::Tlp::Amber));
+    let brazil_session = w.sign_in("analyst@br.example").await;
+    let (status, _) = w.get_with_cookie(&format!("/cirt/incidents/{id}/iodef.xml"), &brazil_session.cookie()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Platform administrators get no TLP exception.
     let admin = w.token_for("admin@example.org").await;
     let (status, body) = w.get_json(&path, Some(&admin)).await;
