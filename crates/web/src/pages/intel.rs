@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/intel/collections", get(collections_page).post(create_collection))
         .route("/intel/collections/{id}/access", axum::routing::post(set_access))
+        .route("/intel/collections/{id}/misp", axum::routing::post(import_misp))
         .route("/intel/indicators", get(indicators_page))
         .route("/intel/indicators/gather", axum::routing::post(gather))
         .route("/intel/indicators/export/{format}", get(export_page))
@@ -34,6 +35,8 @@ struct CollectionLine {
     access: String,
     /// For its managers: the access form, with the current lists.
     may_manage: bool,
+    /// For its writers: the MISP import form.
+    can_write: bool,
     everyone: bool,
     readers: Vec<String>,
     writers: Vec<String>,
@@ -80,6 +83,7 @@ async fn view(state: &AppState, viewer: &Viewer, error: Option<String>, done: Op
             owner,
             access: access.to_owned(),
             may_manage,
+            can_write: collection.can_write,
             everyone: readers.iter().any(|r| r == "*"),
             readers,
             writers,
@@ -98,6 +102,28 @@ async fn view(state: &AppState, viewer: &Viewer, error: Option<String>, done: Op
 
 async fn collections_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DoneQuery>) -> Result<Response, PageError> {
     view(&state, &viewer, None, query.done.as_deref()).await
+}
+
+/// Fields: csrf and `event`, a MISP core-format event as JSON.
+async fn import_misp(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let actor = viewer.act(&field("csrf"))?;
+    match state.taxii().import_misp(&actor, &id, &field("event")).await {
+        Ok(_) => Ok(Redirect::to("/intel/collections?done=intel.collections.imported").into_response()),
+        Err(rampart_intel::IntelError::Forbidden) => Err(PageError(WebError::Forbidden)),
+        Err(rampart_intel::IntelError::NotFound(what)) => Err(PageError(WebError::NotFound(what))),
+        Err(
+            err @ (rampart_intel::IntelError::Invalid { .. }
+            | rampart_intel::IntelError::Syntax { .. }
+            | rampart_intel::IntelError::TooLarge { .. }),
+        ) => view(&state, &viewer, Some(format!("MISP: {err}")), None).await,
+        Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
+    }
 }
 
 /// Fields: csrf and repeated `reader` / `writer` organisation ids (`*` for

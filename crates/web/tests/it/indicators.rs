@@ -107,3 +107,43 @@ async fn the_indicator_store_lists_gathers_and_exports_within_tlp() {
     let admin_session = w.sign_in("orgadmin@ke.example").await;
     assert_eq!(w.get_with_cookie("/intel/indicators", &admin_session.cookie()).await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_writer_imports_a_misp_event_into_a_collection_from_the_page() {
+    let w = World::on_postgres_if_configured().await;
+    w.add_user(&w.kenya_cirt, "manager@ke.example", Role::CirtManager).await;
+    let ghana = w.add_org("GH-CIRT", "national_cirt", "GH", None).await;
+    w.add_user(&ghana, "analyst@gh.example", Role::CirtAnalyst).await;
+    let manager = w.store.user_by_email("manager@ke.example").await.expect("query").expect("user");
+    let manager = w.state.auth().principal_for(&manager, rampart_auth::Via::Cli, None).await.expect("principal");
+    let collection = w
+        .state
+        .taxii()
+        .create_collection(&Actor { principal: &manager, ip: None }, "Shared", "", std::slice::from_ref(&ghana), &[])
+        .await
+        .expect("collection");
+    let event = r#"{"Event": {"uuid": "5f9c2b1e-8d3a-4c6e-9b7f-2a1d0e3c4b5a", "info": "Phishing", "date": "2026-11-20",
+        "Tag": [{"name": "tlp:green"}],
+        "Attribute": [{"uuid": "0b8c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4", "type": "domain", "value": "login-bank.example", "to_ids": true}]}}"#;
+    let path = format!("/intel/collections/{}/misp", collection.id);
+    let session = w.sign_in("analyst@ke.example").await;
+    let (status, response) = w.post_form(&path, &session.cookie(), &[("event", event), ("csrf", &session.csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/intel/collections?done=intel.collections.imported");
+    let analyst_row = w.store.user_by_email("analyst@ke.example").await.expect("query").expect("user");
+    let analyst = w.state.auth().principal_for(&analyst_row, rampart_auth::Via::Cli, None).await.expect("principal");
+    let page = w.state.taxii().objects(&analyst, &collection.id, &rampart_intel::taxii::Filter::default()).await.expect("objects");
+    assert!(page.objects.iter().any(|o| o.object_type == "report") && page.objects.iter().any(|o| o.object_type == "indicator"));
+    // A broken event is shown back with its place; nothing is added.
+    let before = page.objects.len();
+    let (status, response) =
+        w.post_form(&path, &session.cookie(), &[("event", r#"{"Event": {"info": "x"}}"#), ("csrf", &session.csrf)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body_text(response).await.contains("Event.uuid"));
+    let after = w.state.taxii().objects(&analyst, &collection.id, &rampart_intel::taxii::Filter::default()).await.expect("objects");
+    assert_eq!(after.objects.len(), before);
+    // A reader who may not write is refused.
+    let partner = w.sign_in("analyst@gh.example").await;
+    let (status, _) = w.post_form(&path, &partner.cookie(), &[("event", event), ("csrf", &partner.csrf)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
