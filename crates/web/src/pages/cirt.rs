@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cirt/incidents/{id}/attachments/{attachment_id}", get(download_attachment))
         .route("/cirt/incidents/{id}/iodef.xml", get(iodef_export))
+        .route("/cirt/incidents/iodef", post(iodef_import))
         .route("/cirt/dashboard", get(dashboard))
         .route("/cirt/bulk", post(bulk))
         .route("/cirt/cvss", get(cvss_calculator))
@@ -961,6 +962,27 @@ async fn download_attachment(
     let principal = viewer.require()?;
     let (row, content) = state.desk().attachment(principal, &id, &attachment_id).await?;
     Ok(attachment_response(&row, content))
+}
+
+#[derive(Deserialize)]
+struct IodefForm {
+    csrf: String,
+    owner_org_id: String,
+    xml: String,
+}
+
+/// Opens an incident per `Incident` of a pasted IODEF v2 document and
+/// shows the first; a refused document is shown back with its place.
+async fn iodef_import(State(state): State<AppState>, viewer: Viewer, Form(form): Form<IodefForm>) -> Result<Response, PageError> {
+    let actor = viewer.act(&form.csrf)?;
+    match state.desk().import_iodef(&actor, &form.owner_org_id, &form.xml).await.map_err(WebError::from) {
+        Ok(created) => {
+            let target = created.first().map_or_else(|| "/cirt".to_owned(), |first| format!("/cirt/incidents/{}", first.id));
+            Ok(Redirect::to(&target).into_response())
+        }
+        Err(err @ WebError::Invalid { .. }) => new_incident_view(&state, &viewer, Some(err)).await,
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The incident as an IODEF v2 document, as the viewer may see it.

@@ -147,3 +147,38 @@ async fn a_writer_imports_a_misp_event_into_a_collection_from_the_page() {
     let (status, _) = w.post_form(&path, &partner.cookie(), &[("event", event), ("csrf", &partner.csrf)]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_analyst_opens_incidents_from_a_pasted_iodef_document() {
+    let w = World::new().await;
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<IODEF-Document version="2.00" lang="en" xmlns="urn:ietf:params:xml:ns:iodef-2.0">
+  <Incident purpose="reporting" restriction="green">
+    <IncidentID name="csirt.gh.example">GH-2026-0099</IncidentID>
+    <GenerationTime>2026-11-20T08:30:00Z</GenerationTime>
+    <Description>Scanning from your network</Description>
+    <Contact role="creator" type="organization"><ContactName>GH-CIRT</ContactName></Contact>
+    <EventData><Flow><System category="source"><Node><Address category="ipv4-addr">198.51.100.77</Address></Node></System></Flow></EventData>
+  </Incident>
+</IODEF-Document>"#;
+    let session = w.sign_in("analyst@ke.example").await;
+    let fields = [("owner_org_id", w.kenya_cirt.as_str()), ("xml", xml), ("csrf", session.csrf.as_str())];
+    let (status, response) = w.post_form("/cirt/incidents/iodef", &session.cookie(), &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().expect("location").to_owned();
+    let (status, response) = w.get_with_cookie(&location, &session.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = body_text(response).await;
+    assert!(page.contains("Scanning from your network") && page.contains("198.51.100.77"), "{page}");
+    // A document with a DTD is shown back with the reason, and opens nothing.
+    let evil = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]><IODEF-Document/>";
+    let fields = [("owner_org_id", w.kenya_cirt.as_str()), ("xml", evil), ("csrf", session.csrf.as_str())];
+    let (status, response) = w.post_form("/cirt/incidents/iodef", &session.cookie(), &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body_text(response).await.contains("DTD"));
+    // Brazil's analyst cannot open incidents for KE-CIRT.
+    let brazil = w.sign_in("analyst@br.example").await;
+    let fields = [("owner_org_id", w.kenya_cirt.as_str()), ("xml", xml), ("csrf", brazil.csrf.as_str())];
+    let (status, _) = w.post_form("/cirt/incidents/iodef", &brazil.cookie(), &fields).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
