@@ -23,6 +23,7 @@
 
 use crate::CirtError;
 use crate::observables::{self, Kind, Observable};
+use crate::provider::xml_escape as escape;
 use chrono::{DateTime, Utc};
 use rampart_core::Tlp;
 
@@ -178,23 +179,6 @@ fn incident(node: &roxmltree::Node<'_, '_>, path: &str) -> Result<IodefIncident,
         }
     }
     Ok(IodefIncident { id, issuer, purpose: purpose.to_owned(), tlp, generation_time, descriptions, contacts, observables: found })
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// What an exported incident says.

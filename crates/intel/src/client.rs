@@ -130,8 +130,15 @@ impl TaxiiClient {
         self.api_root.as_str()
     }
 
-    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, IntelError> {
-        let mut url = self.api_root.join(path).map_err(|err| peer_error(&self.api_root, err.to_string()))?;
+    /// The API root with these path segments (each percent-encoded as a
+    /// segment) and a trailing slash, as TAXII addresses end.
+    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, IntelError> {
+        let mut url = self.api_root.clone();
+        url.path_segments_mut()
+            .map_err(|()| peer_error(&self.api_root, "this address cannot hold a path"))?
+            .pop_if_empty()
+            .extend(segments)
+            .push("");
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
@@ -185,7 +192,7 @@ impl TaxiiClient {
 
     /// The API root's collections (`collections` of the TAXII answer).
     pub async fn collections(&self) -> Result<Vec<Value>, IntelError> {
-        let url = self.url("collections/", &[])?;
+        let url = self.url(&["collections"], &[])?;
         let (_, _, body) = self.send(Method::GET, &url, None).await?;
         Ok(body.get("collections").and_then(Value::as_array).cloned().unwrap_or_default())
     }
@@ -206,7 +213,7 @@ impl TaxiiClient {
         if let Some(next) = next {
             query.push(("next", next));
         }
-        let url = self.url(&format!("collections/{}/objects/", segment(collection)), &query)?;
+        let url = self.url(&["collections", collection, "objects"], &query)?;
         let (_, headers, body) = self.send(Method::GET, &url, None).await?;
         if body.is_null() {
             return Ok(ObjectsPage { objects: Vec::new(), more: false, next: None, last_added: None });
@@ -226,14 +233,9 @@ impl TaxiiClient {
 
     /// Adds an envelope's objects; returns the peer's status resource.
     pub async fn add(&self, collection: &str, objects: &[Value]) -> Result<Value, IntelError> {
-        let url = self.url(&format!("collections/{}/objects/", segment(collection)), &[])?;
+        let url = self.url(&["collections", collection, "objects"], &[])?;
         let envelope = serde_json::json!({ "objects": objects });
         let (_, _, status) = self.send(Method::POST, &url, Some(&envelope)).await?;
         Ok(status)
     }
-}
-
-/// A collection id as one path segment (ids are UUIDs, but a peer's need not be).
-fn segment(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

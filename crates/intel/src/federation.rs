@@ -118,14 +118,21 @@ impl Federation {
     pub async fn sync(&self, peer: &Peer) -> Result<SyncReport, IntelError> {
         let mut report =
             SyncReport { peer: peer.name.clone(), state: self.auth.store().taxii_peer_state(&peer.name).await?, ..SyncReport::default() };
-        let outcome = self.exchange(peer, &mut report).await;
+        // The account acts in the exchange and signs its audit entry; a
+        // missing one is itself the run's error.
+        let (principal, outcome) = match self.account(peer).await {
+            Ok(principal) => {
+                let outcome = self.exchange(peer, &principal, &mut report).await;
+                (principal, outcome)
+            }
+            Err(err) => (Principal::cli("federation"), Err(err)),
+        };
         report.state.last_run_at = Some(self.auth.now().to_rfc3339());
         report.state.last_error = outcome.as_ref().err().map(ToString::to_string);
         self.save(&report.state).await?;
         let summary = json!({"peer": peer.name, "pulled": report.pulled, "pushed": report.pushed,
             "failures": report.failures.len(), "error": report.state.last_error});
         if report.pulled + report.pushed > 0 || !report.failures.is_empty() || outcome.is_err() {
-            let principal = self.account(peer).await.unwrap_or_else(|_| Principal::cli("federation"));
             let mut tx = self.auth.store().begin().await?;
             let actor = Actor { principal: &principal, ip: None };
             tx.audit(actor.entry("intel.federation.sync", "taxii_collection", Some(&peer.local_collection), summary), self.auth.now())
@@ -135,15 +142,14 @@ impl Federation {
         outcome.map(|()| report)
     }
 
-    async fn exchange(&self, peer: &Peer, report: &mut SyncReport) -> Result<(), IntelError> {
+    async fn exchange(&self, peer: &Peer, principal: &Principal, report: &mut SyncReport) -> Result<(), IntelError> {
         peer.check()?;
-        let principal = self.account(peer).await?;
         let client = TaxiiClient::new(&peer.api_root, &peer.credentials)?;
         if peer.pull {
-            self.pull(peer, &client, &principal, report).await?;
+            self.pull(peer, &client, principal, report).await?;
         }
         if peer.push {
-            self.push(peer, &client, &principal, report).await?;
+            self.push(peer, &client, principal, report).await?;
         }
         Ok(())
     }

@@ -68,6 +68,16 @@ pub struct IndicatorView {
     pub warning: Option<&'static str>,
 }
 
+impl IndicatorView {
+    /// The row with its score, expiry and warning as of `now`.
+    fn of(row: IndicatorRow, now: DateTime<Utc>) -> IndicatorView {
+        let score = score(&row, now);
+        let expired = score < EXPIRED_BELOW || row.expires_at.as_deref().is_some_and(|e| e < time::format(now).as_str());
+        let warning = warninglists::warning(&row.kind, &row.value);
+        IndicatorView { row, score, expired, warning }
+    }
+}
+
 /// What to list or export.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
@@ -287,12 +297,7 @@ impl Indicators {
                         &Shareable { tlp, owner_org: &row.owner_org_id, shared_with: &[], recipients: &[], author: None },
                     )
             })
-            .map(|row| {
-                let score = score(&row, now);
-                let expired = score < EXPIRED_BELOW || row.expires_at.as_deref().is_some_and(|e| e < time::format(now).as_str());
-                let warning = warninglists::warning(&row.kind, &row.value);
-                IndicatorView { row, score, expired, warning }
-            })
+            .map(|row| IndicatorView::of(row, now))
             .filter(|view| (query.include_expired || !view.expired) && (query.include_warned || view.warning.is_none()))
             .collect())
     }
@@ -306,12 +311,8 @@ impl Indicators {
         if !visible {
             return Err(IntelError::NotFound("indicator"));
         }
-        let now = self.clock.now();
         let sightings = self.store.indicator_sightings(id).await?;
-        let score = score(&row, now);
-        let expired = score < EXPIRED_BELOW || row.expires_at.as_deref().is_some_and(|e| e < time::format(now).as_str());
-        let warning = warninglists::warning(&row.kind, &row.value);
-        Ok((IndicatorView { row, score, expired, warning }, sightings))
+        Ok((IndicatorView::of(row, self.clock.now()), sightings))
     }
 }
 

@@ -61,14 +61,10 @@ struct FeedQuery {
 /// The caller's view of the indicator store (current, not warned) as a MISP
 /// feed: `manifest.json`, `<uuid>.json`, `hashes.csv`.
 async fn indicator_misp_feed(State(state): State<AppState>, Path(file): Path<String>, found: Result<ApiCaller, ApiError>) -> Response {
-    let Ok(caller) = found else {
-        let mut response = refuse(StatusCode::UNAUTHORIZED, "send an API token as Bearer or as the Basic password");
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer, Basic realm=\"MISP feed\""));
-        return response;
+    let caller = match machine_caller(&state, found) {
+        Ok(caller) => caller,
+        Err(turned) => return turned.into_response(),
     };
-    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "slow down and try again in a minute");
-    }
     let views = match state.indicators().list(&caller.principal, &rampart_intel::indicators::Query::default()).await {
         Ok(views) => views,
         Err(IntelError::Forbidden) => return refuse(StatusCode::FORBIDDEN, "you may not read indicators"),
@@ -107,14 +103,10 @@ async fn indicator_feed(
     axum::extract::Query(query): axum::extract::Query<FeedQuery>,
     found: Result<ApiCaller, ApiError>,
 ) -> Response {
-    let Ok(caller) = found else {
-        let mut response = refuse(StatusCode::UNAUTHORIZED, "send an API token as Bearer or as the Basic password");
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer, Basic realm=\"Rampart feeds\""));
-        return response;
+    let caller = match machine_caller(&state, found) {
+        Ok(caller) => caller,
+        Err(turned) => return turned.into_response(),
     };
-    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "slow down and try again in a minute");
-    }
     let max_tlp = match query.max_tlp.as_deref().map(str::parse::<Tlp>) {
         None => None,
         Some(Ok(tlp)) => Some(tlp),
@@ -145,6 +137,35 @@ fn answer(status: StatusCode, content_type: &'static str, body: String) -> Respo
     response
 }
 
+/// Why a feed request is turned away before any work.
+enum Turned {
+    Unauthenticated,
+    Throttled,
+}
+
+impl IntoResponse for Turned {
+    fn into_response(self) -> Response {
+        match self {
+            Turned::Unauthenticated => {
+                let mut response = refuse(StatusCode::UNAUTHORIZED, "send an API token as Bearer or as the Basic password");
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer, Basic realm=\"Rampart feeds\""));
+                response
+            }
+            Turned::Throttled => refuse(StatusCode::TOO_MANY_REQUESTS, "slow down and try again in a minute"),
+        }
+    }
+}
+
+/// The token holder behind a feed request, within the rate limit that
+/// TAXII shares.
+fn machine_caller(state: &AppState, found: Result<ApiCaller, ApiError>) -> Result<ApiCaller, Turned> {
+    let caller = found.map_err(|_| Turned::Unauthenticated)?;
+    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
+        return Err(Turned::Throttled);
+    }
+    Ok(caller)
+}
+
 fn refuse(status: StatusCode, message: &str) -> Response {
     answer(status, "application/json", serde_json::json!({"message": message}).to_string())
 }
@@ -154,14 +175,10 @@ async fn feed_file(
     Path((collection, file)): Path<(String, String)>,
     found: Result<ApiCaller, ApiError>,
 ) -> Response {
-    let Ok(caller) = found else {
-        let mut response = refuse(StatusCode::UNAUTHORIZED, "send an API token as Bearer or as the Basic password");
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer, Basic realm=\"MISP feed\""));
-        return response;
+    let caller = match machine_caller(&state, found) {
+        Ok(caller) => caller,
+        Err(turned) => return turned.into_response(),
     };
-    if !state.taxii_limiter().check(&caller.principal.user_id, state.auth().now()) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "slow down and try again in a minute");
-    }
     // TLP:RED is never in a feed; the access layer decides the rest.
     let events = match state.taxii().misp_events(&caller.principal, &collection, Tlp::AmberStrict).await {
         Ok(events) => events,

@@ -5,43 +5,14 @@
 //! the peer's TLP ceiling allows leaves Kenya, nothing pulled is offered
 //! back, and a second run fetches and sends nothing new.
 
-use crate::support::{HttpResponse, Sandbox, Server, http};
+use crate::support::{HttpResponse, Sandbox, Server, TAXII_MEDIA, http};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "a long enough password";
-const MEDIA: &str = "application/taxii+json;version=2.1";
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
 const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
 const CLEAR: &str = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
-
-fn org(sandbox: &Sandbox, name: &str, country: &str) {
-    sandbox.run(&["org", "create", "--name", name, "--kind", "national_cirt", "--country", country]).ok();
-}
-
-fn user(sandbox: &Sandbox, email: &str, org: &str, role: &str) {
-    sandbox.run(&["user", "create", "--email", email, "--name", email, "--org", org, "--password", PASSWORD, "--role", role]).ok();
-}
-
-fn token(sandbox: &Sandbox, email: &str, role: &str) -> String {
-    let run = sandbox.run(&["user", "token", email, "--name", "taxii", "--role", role, "--json"]);
-    run.ok();
-    run.json()["token"].as_str().expect("token").to_owned()
-}
-
-fn collection(sandbox: &Sandbox, acting: &str, title: &str, readers: &[&str], writers: &[&str]) -> String {
-    let mut args = vec!["intel", "collection-create", "--as", acting, "--title", title];
-    for reader in readers {
-        args.extend(["--reader", reader]);
-    }
-    for writer in writers {
-        args.extend(["--writer", writer]);
-    }
-    let run = sandbox.run(&args);
-    run.ok();
-    run.stdout.trim().to_owned()
-}
 
 fn indicator(n: u32, modified: &str, marking: &str) -> Value {
     json!({
@@ -54,7 +25,7 @@ fn indicator(n: u32, modified: &str, marking: &str) -> Value {
 fn post(port: u16, token: &str, collection: &str, objects: &[Value]) {
     let body = json!({ "objects": objects }).to_string();
     let auth = format!("Bearer {token}");
-    let headers = [("Authorization", auth.as_str()), ("Accept", MEDIA), ("Content-Type", MEDIA)];
+    let headers = [("Authorization", auth.as_str()), ("Accept", TAXII_MEDIA), ("Content-Type", TAXII_MEDIA)];
     let answer = http(port, "POST", &format!("/taxii2/api/collections/{collection}/objects/"), &headers, Some(&body));
     assert_eq!(answer.status, 202, "{}", answer.body);
     let status: Value = serde_json::from_str(&answer.body).expect("status");
@@ -68,7 +39,7 @@ fn versions(port: u16, token: &str, collection: &str) -> Vec<String> {
         port,
         "GET",
         &format!("/taxii2/api/collections/{collection}/objects/?match[version]=all&limit=1000"),
-        &[("Authorization", auth.as_str()), ("Accept", MEDIA)],
+        &[("Authorization", auth.as_str()), ("Accept", TAXII_MEDIA)],
         None,
     );
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -99,22 +70,22 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 fn two_instances_exchange_objects_both_ways_within_the_tlp_ceiling() {
     // The regional hub: KE-CIRT is a member with an account for Kenya's instance.
     let hub = Sandbox::migrated();
-    org(&hub, "EA-Hub", "TZ");
-    org(&hub, "KE-CIRT", "KE");
-    user(&hub, "manager@hub.example", "EA-Hub", "cirt_manager");
-    user(&hub, "kenya-peer@hub.example", "KE-CIRT", "cirt_analyst");
-    let exchange = collection(&hub, "manager@hub.example", "Kenya exchange", &["KE-CIRT"], &["KE-CIRT"]);
-    let hub_manager = token(&hub, "manager@hub.example", "cirt_manager");
-    let kenya_at_hub = token(&hub, "kenya-peer@hub.example", "cirt_analyst");
+    hub.add_cirt("EA-Hub", "TZ");
+    hub.add_cirt("KE-CIRT", "KE");
+    hub.add_user("manager@hub.example", "EA-Hub", "cirt_manager");
+    hub.add_user("kenya-peer@hub.example", "KE-CIRT", "cirt_analyst");
+    let exchange = hub.taxii_collection("manager@hub.example", "Kenya exchange", &["KE-CIRT"], &["KE-CIRT"]);
+    let hub_manager = hub.token("manager@hub.example", "cirt_manager");
+    let kenya_at_hub = hub.token("kenya-peer@hub.example", "cirt_analyst");
 
     // Kenya: an analyst, and the account whose rights the exchange uses.
     let kenya = Sandbox::migrated();
-    org(&kenya, "KE-CIRT", "KE");
-    user(&kenya, "manager@cirt.ke", "KE-CIRT", "cirt_manager");
-    user(&kenya, "analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
-    user(&kenya, "federation@cirt.ke", "KE-CIRT", "cirt_analyst");
-    let shared = collection(&kenya, "manager@cirt.ke", "Regional exchange", &[], &[]);
-    let analyst = token(&kenya, "analyst@cirt.ke", "cirt_analyst");
+    kenya.add_cirt("KE-CIRT", "KE");
+    kenya.add_user("manager@cirt.ke", "KE-CIRT", "cirt_manager");
+    kenya.add_user("analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
+    kenya.add_user("federation@cirt.ke", "KE-CIRT", "cirt_analyst");
+    let shared = kenya.taxii_collection("manager@cirt.ke", "Regional exchange", &[], &[]);
+    let analyst = kenya.token("analyst@cirt.ke", "cirt_analyst");
 
     // The hub publishes two versions of one indicator and another one.
     let hub_server = Server::start(&hub, &[]);
@@ -217,10 +188,10 @@ fn two_instances_exchange_objects_both_ways_within_the_tlp_ceiling() {
 #[test]
 fn an_unreachable_peer_is_reported_and_recorded() {
     let kenya = Sandbox::migrated();
-    org(&kenya, "KE-CIRT", "KE");
-    user(&kenya, "manager@cirt.ke", "KE-CIRT", "cirt_manager");
-    user(&kenya, "federation@cirt.ke", "KE-CIRT", "cirt_analyst");
-    let shared = collection(&kenya, "manager@cirt.ke", "Regional exchange", &[], &[]);
+    kenya.add_cirt("KE-CIRT", "KE");
+    kenya.add_user("manager@cirt.ke", "KE-CIRT", "cirt_manager");
+    kenya.add_user("federation@cirt.ke", "KE-CIRT", "cirt_analyst");
+    let shared = kenya.taxii_collection("manager@cirt.ke", "Regional exchange", &[], &[]);
     // A port nothing listens on: bind one, note it, let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
     let config = kenya.path("kenya.toml");

@@ -5,11 +5,9 @@
 //! that environment these tests say so and pass, as the PostgreSQL
 //! variants do without `RAMPART_TEST_POSTGRES_URL`.
 
-use crate::support::{Sandbox, Server};
+use crate::support::{Sandbox, Server, TAXII_MEDIA};
 use std::path::PathBuf;
 use std::process::Command;
-
-const PASSWORD: &str = "a long enough password";
 
 fn python() -> Option<PathBuf> {
     match std::env::var_os("RAMPART_TEST_PYTHON") {
@@ -33,39 +31,22 @@ fn run_python(python: &PathBuf, args: &[&str]) -> String {
     stdout
 }
 
-fn org(sandbox: &Sandbox, name: &str, country: &str) {
-    sandbox.run(&["org", "create", "--name", name, "--kind", "national_cirt", "--country", country]).ok();
-}
-
-fn user(sandbox: &Sandbox, email: &str, org: &str, role: &str) {
-    sandbox.run(&["user", "create", "--email", email, "--name", email, "--org", org, "--password", PASSWORD, "--role", role]).ok();
-}
-
-fn token(sandbox: &Sandbox, email: &str, role: &str) -> String {
-    let run = sandbox.run(&["user", "token", email, "--name", "taxii", "--role", role, "--json"]);
-    run.ok();
-    run.json()["token"].as_str().expect("token").to_owned()
-}
-
 #[test]
 fn a_peer_cirt_reads_through_taxii2_client_within_its_tlp() {
     let Some(python) = python() else { return };
     let sandbox = Sandbox::migrated();
-    org(&sandbox, "KE-CIRT", "KE");
-    org(&sandbox, "GH-CIRT", "GH");
-    org(&sandbox, "BR-CIRT", "BR");
-    user(&sandbox, "manager@cirt.ke", "KE-CIRT", "cirt_manager");
-    user(&sandbox, "analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
-    user(&sandbox, "analyst@cirt.gh", "GH-CIRT", "cirt_analyst");
-    user(&sandbox, "analyst@cirt.br", "BR-CIRT", "cirt_analyst");
-    let run =
-        sandbox.run(&["intel", "collection-create", "--as", "manager@cirt.ke", "--title", "Shared with Ghana", "--reader", "GH-CIRT"]);
-    run.ok();
-    let collection = run.stdout.trim().to_owned();
+    sandbox.add_cirt("KE-CIRT", "KE");
+    sandbox.add_cirt("GH-CIRT", "GH");
+    sandbox.add_cirt("BR-CIRT", "BR");
+    sandbox.add_user("manager@cirt.ke", "KE-CIRT", "cirt_manager");
+    sandbox.add_user("analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
+    sandbox.add_user("analyst@cirt.gh", "GH-CIRT", "cirt_analyst");
+    sandbox.add_user("analyst@cirt.br", "BR-CIRT", "cirt_analyst");
+    let collection = sandbox.taxii_collection("manager@cirt.ke", "Shared with Ghana", &["GH-CIRT"], &[]);
     let tokens: Vec<String> =
         [("analyst@cirt.ke", "cirt_analyst"), ("analyst@cirt.gh", "cirt_analyst"), ("analyst@cirt.br", "cirt_analyst")]
             .iter()
-            .map(|(email, role)| token(&sandbox, email, role))
+            .map(|(email, role)| sandbox.token(email, role))
             .collect();
     let server = Server::start(&sandbox, &[]);
     let base = format!("http://127.0.0.1:{}", server.port);
@@ -108,8 +89,6 @@ impl Drop for Medallion {
 const MEDALLION_USER: &str = "rampart";
 const MEDALLION_PASSWORD: &str = "peer-secret-2026";
 const MEDALLION_COLLECTION: &str = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
-const MEDIA: &str = "application/taxii+json;version=2.1";
-
 /// Starts medallion with its memory backend and one empty collection.
 fn medallion(python: &std::path::Path, sandbox: &Sandbox) -> Medallion {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port();
@@ -119,7 +98,7 @@ fn medallion(python: &std::path::Path, sandbox: &Sandbox) -> Medallion {
             "api_roots": [format!("http://127.0.0.1:{port}/api1/")]
         },
         "api1": {
-            "information": {"title": "peer", "versions": [MEDIA], "max_content_length": 10_000_000},
+            "information": {"title": "peer", "versions": [TAXII_MEDIA], "max_content_length": 10_000_000},
             "status": [],
             "collections": [{
                 "id": MEDALLION_COLLECTION, "title": "Regional", "can_read": true, "can_write": true,
@@ -175,14 +154,12 @@ fn rampart_federates_with_medallion_both_ways() {
     use crate::support::http;
     let Some(python) = python() else { return };
     let sandbox = Sandbox::migrated();
-    org(&sandbox, "KE-CIRT", "KE");
-    user(&sandbox, "manager@cirt.ke", "KE-CIRT", "cirt_manager");
-    user(&sandbox, "analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
-    user(&sandbox, "federation@cirt.ke", "KE-CIRT", "cirt_analyst");
-    let run = sandbox.run(&["intel", "collection-create", "--as", "manager@cirt.ke", "--title", "Regional exchange"]);
-    run.ok();
-    let local = run.stdout.trim().to_owned();
-    let analyst = token(&sandbox, "analyst@cirt.ke", "cirt_analyst");
+    sandbox.add_cirt("KE-CIRT", "KE");
+    sandbox.add_user("manager@cirt.ke", "KE-CIRT", "cirt_manager");
+    sandbox.add_user("analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
+    sandbox.add_user("federation@cirt.ke", "KE-CIRT", "cirt_analyst");
+    let local = sandbox.taxii_collection("manager@cirt.ke", "Regional exchange", &[], &[]);
+    let analyst = sandbox.token("analyst@cirt.ke", "cirt_analyst");
     let peer = medallion(&python, &sandbox);
 
     // The peer holds three indicators; Kenya shares one GREEN and one AMBER.
@@ -193,7 +170,7 @@ fn rampart_federates_with_medallion_both_ways() {
         peer.port,
         "POST",
         &path,
-        &[("Authorization", &auth), ("Accept", MEDIA), ("Content-Type", MEDIA)],
+        &[("Authorization", &auth), ("Accept", TAXII_MEDIA), ("Content-Type", TAXII_MEDIA)],
         Some(&serde_json::json!({ "objects": objects }).to_string()),
     );
     assert_eq!(answer.status, 202, "{}", answer.body);
@@ -205,7 +182,7 @@ fn rampart_federates_with_medallion_both_ways() {
             server.port,
             "POST",
             &format!("/taxii2/api/collections/{local}/objects/"),
-            &[("Authorization", &bearer), ("Accept", MEDIA), ("Content-Type", MEDIA)],
+            &[("Authorization", &bearer), ("Accept", TAXII_MEDIA), ("Content-Type", TAXII_MEDIA)],
             Some(&body),
         );
         assert_eq!(answer.status, 202, "{}", answer.body);
@@ -229,7 +206,7 @@ fn rampart_federates_with_medallion_both_ways() {
     assert_eq!((report["pulled"].as_u64(), report["pushed"].as_u64()), (Some(3), Some(1)), "{report}");
 
     // medallion now holds Kenya's GREEN indicator, not its AMBER one.
-    let answer = http(peer.port, "GET", &path, &[("Authorization", &auth), ("Accept", MEDIA)], None);
+    let answer = http(peer.port, "GET", &path, &[("Authorization", &auth), ("Accept", TAXII_MEDIA)], None);
     assert_eq!(answer.status, 200, "{}", answer.body);
     let envelope: serde_json::Value = serde_json::from_str(&answer.body).expect("envelope");
     let mut ids: Vec<&str> = envelope["objects"].as_array().expect("objects").iter().filter_map(|o| o["id"].as_str()).collect();
@@ -275,16 +252,14 @@ const MISP_EVENT: &str = r#"{"Event": {
 fn a_peer_cirt_consumes_a_collection_as_a_misp_feed_within_its_tlp() {
     let Some(python) = python() else { return };
     let sandbox = Sandbox::migrated();
-    org(&sandbox, "KE-CIRT", "KE");
-    org(&sandbox, "GH-CIRT", "GH");
-    org(&sandbox, "BR-CIRT", "BR");
-    user(&sandbox, "manager@cirt.ke", "KE-CIRT", "cirt_manager");
-    user(&sandbox, "analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
-    user(&sandbox, "analyst@cirt.gh", "GH-CIRT", "cirt_analyst");
-    user(&sandbox, "analyst@cirt.br", "BR-CIRT", "cirt_analyst");
-    let run = sandbox.run(&["intel", "collection-create", "--as", "manager@cirt.ke", "--title", "Banking threats", "--reader", "GH-CIRT"]);
-    run.ok();
-    let collection = run.stdout.trim().to_owned();
+    sandbox.add_cirt("KE-CIRT", "KE");
+    sandbox.add_cirt("GH-CIRT", "GH");
+    sandbox.add_cirt("BR-CIRT", "BR");
+    sandbox.add_user("manager@cirt.ke", "KE-CIRT", "cirt_manager");
+    sandbox.add_user("analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
+    sandbox.add_user("analyst@cirt.gh", "GH-CIRT", "cirt_analyst");
+    sandbox.add_user("analyst@cirt.br", "BR-CIRT", "cirt_analyst");
+    let collection = sandbox.taxii_collection("manager@cirt.ke", "Banking threats", &["GH-CIRT"], &[]);
 
     // The analyst imports the MISP event; the YARA rule is left out by name.
     std::fs::write(sandbox.path("event.json"), MISP_EVENT).expect("event");
@@ -299,8 +274,8 @@ fn a_peer_cirt_consumes_a_collection_as_a_misp_feed_within_its_tlp() {
     broken.expect_code(7);
     assert!(broken.stderr.contains("broken.json") && broken.stderr.contains("uuid"), "{}", broken.stderr);
 
-    let partner = token(&sandbox, "analyst@cirt.gh", "cirt_analyst");
-    let outsider = token(&sandbox, "analyst@cirt.br", "cirt_analyst");
+    let partner = sandbox.token("analyst@cirt.gh", "cirt_analyst");
+    let outsider = sandbox.token("analyst@cirt.br", "cirt_analyst");
     let server = Server::start(&sandbox, &[]);
     let base = format!("http://127.0.0.1:{}", server.port);
     let script = script("misp_feed.py");

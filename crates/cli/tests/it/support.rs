@@ -155,6 +155,44 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String
     })
 }
 
+/// The TAXII 2.1 media type, for requests the TAXII tests send by hand.
+pub const TAXII_MEDIA: &str = "application/taxii+json;version=2.1";
+/// The password the threat-intelligence tests give their users.
+const TEST_PASSWORD: &str = "a long enough password";
+
+/// Set-up through the command line, as an operator would do it.
+impl Sandbox {
+    /// A national CIRT.
+    pub fn add_cirt(&self, name: &str, country: &str) {
+        self.run(&["org", "create", "--name", name, "--kind", "national_cirt", "--country", country]).ok();
+    }
+
+    pub fn add_user(&self, email: &str, org: &str, role: &str) {
+        self.run(&["user", "create", "--email", email, "--name", email, "--org", org, "--password", TEST_PASSWORD, "--role", role]).ok();
+    }
+
+    /// A new API token of `email` carrying `role`.
+    pub fn token(&self, email: &str, role: &str) -> String {
+        let run = self.run(&["user", "token", email, "--name", "taxii", "--role", role, "--json"]);
+        run.ok();
+        run.json()["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A TAXII collection made by `acting`; its id.
+    pub fn taxii_collection(&self, acting: &str, title: &str, readers: &[&str], writers: &[&str]) -> String {
+        let mut args = vec!["intel", "collection-create", "--as", acting, "--title", title];
+        for reader in readers {
+            args.extend(["--reader", reader]);
+        }
+        for writer in writers {
+            args.extend(["--writer", writer]);
+        }
+        let run = self.run(&args);
+        run.ok();
+        run.stdout.trim().to_owned()
+    }
+}
+
 /// A running `rampart serve`; killed when dropped.
 pub struct Server {
     child: Child,
