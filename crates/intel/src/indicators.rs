@@ -142,6 +142,7 @@ impl Indicators {
             let kind = observable.kind.as_str();
             let seen = time::format(sighting.seen_at);
             let existing = tx.indicator_find(owner, kind, &observable.value).await?;
+            let is_new = existing.is_none();
             let mut row = match existing {
                 Some(row) => row,
                 None => {
@@ -163,8 +164,10 @@ impl Indicators {
                     }
                 }
             };
-            // Saved first: the sighting refers to it.
-            tx.indicator_save(&row).await?;
+            // A new row is saved first: the sighting refers to it.
+            if is_new {
+                tx.indicator_save(&row).await?;
+            }
             let fresh = tx
                 .indicator_sighting_insert(&SightingRow {
                     indicator_id: row.id.clone(),

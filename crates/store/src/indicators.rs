@@ -57,9 +57,9 @@ impl Store {
         let open = if marks.is_empty() { "1 = 0".to_owned() } else { format!("tlp IN ({})", marks.join(", ")) };
         let sql = format!(
             "SELECT {COLUMNS} FROM indicators WHERE (owner_org_id = $1 OR {open}) AND ($2 = '' OR kind = $2) \
-             AND ($3 = '' OR value LIKE $3) ORDER BY last_seen DESC, kind, value LIMIT {limit}"
+             AND ($3 = '' OR value LIKE $3 ESCAPE '\\') ORDER BY last_seen DESC, kind, value LIMIT {limit}"
         );
-        let pattern = contains.map(|c| format!("%{}%", c.replace(['%', '_'], ""))).unwrap_or_default();
+        let pattern = contains.map(|c| format!("%{}%", crate::escape_like(c))).unwrap_or_default();
         let mut query = sqlx::query_as::<_, IndicatorRow>(sqlx::AssertSqlSafe(sql))
             .bind(owner.to_owned())
             .bind(kind.unwrap_or("").to_owned())
