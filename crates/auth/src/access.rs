@@ -210,6 +210,81 @@ pub fn may_reshare(viewer: &Principal, record: &Shareable<'_>, target_org: &str,
     allowed && target_org != viewer.org_id
 }
 
+/// A person's part in one exercise, given by its organisers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExerciseRole {
+    Director,
+    Controller,
+    Evaluator,
+    Observer,
+    Player,
+}
+
+impl ExerciseRole {
+    pub const ALL: [ExerciseRole; 5] =
+        [ExerciseRole::Director, ExerciseRole::Controller, ExerciseRole::Evaluator, ExerciseRole::Observer, ExerciseRole::Player];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExerciseRole::Director => "director",
+            ExerciseRole::Controller => "controller",
+            ExerciseRole::Evaluator => "evaluator",
+            ExerciseRole::Observer => "observer",
+            ExerciseRole::Player => "player",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExerciseRole> {
+        ExerciseRole::ALL.into_iter().find(|role| role.as_str() == text.trim())
+    }
+}
+
+/// What someone does in an exercise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExerciseAct {
+    /// Change who takes part, and the scenario behind it.
+    Organise,
+    /// Start, pause, resume and end it; fire, delay and edit injects; comm checks.
+    Run,
+    /// Score responses against expectations; write the improvement plan.
+    Evaluate,
+    /// Read everything: timeline, every team's responses, the report.
+    Observe,
+    /// Read one's team's injects, respond, keep the team log, submit flags.
+    Play,
+    /// See the scoreboard and answer the hot wash.
+    Attend,
+}
+
+/// May `viewer`, whose part in the exercise is `part` (None when they have
+/// none), do `act` in an exercise owned by `owner`? The owner's drill
+/// organisers may do anything but play; otherwise the part decides:
+/// a director runs, evaluates and observes; a controller runs and
+/// observes; an evaluator evaluates and observes; an observer observes;
+/// a player plays. Everyone with a part attends. Players never observe:
+/// other teams' answers are not theirs to read.
+pub fn may_in_exercise(viewer: &Principal, owner: Target<'_>, part: Option<ExerciseRole>, act: ExerciseAct) -> bool {
+    if viewer.must_set_up_mfa {
+        return false;
+    }
+    let organiser = viewer.allows(Permission::DrillOrganise, owner);
+    if organiser && act != ExerciseAct::Play {
+        return true;
+    }
+    let Some(part) = part else { return false };
+    use ExerciseAct as A;
+    use ExerciseRole as R;
+    match act {
+        A::Organise => false,
+        A::Run => matches!(part, R::Director | R::Controller),
+        A::Evaluate => matches!(part, R::Director | R::Evaluator),
+        A::Observe => !matches!(part, R::Player),
+        A::Play => part == R::Player,
+        A::Attend => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +400,37 @@ mod tests {
         assert!(may_reshare(&owner, &record(Tlp::AmberStrict), "another", None));
         assert!(!may_reshare(&owner, &record(Tlp::Red), "another", None));
         assert!(may_reshare(&partner, &record(Tlp::Green), "anyone", None));
+    }
+
+    #[test]
+    fn exercise_parts_decide_what_people_do_in_a_drill() {
+        use ExerciseAct as A;
+        use ExerciseRole as R;
+        let owner = Target::Org { id: "itu", country: Some("CH") };
+        let organiser = principal("itu", "CH", &[(Role::DrillOrganiser, Scope::Org("itu".into()))]);
+        let other_organiser = principal("afr", "KE", &[(Role::DrillOrganiser, Scope::Org("afr".into()))]);
+        let person = principal("ke-cirt", "KE", &[(Role::DrillPlayer, Scope::Org("ke-cirt".into()))]);
+        let acts = [A::Organise, A::Run, A::Evaluate, A::Observe, A::Play, A::Attend];
+        // (part, [Organise, Run, Evaluate, Observe, Play, Attend])
+        let table: &[(Option<R>, [bool; 6])] = &[
+            (None, [false; 6]),
+            (Some(R::Director), [false, true, true, true, false, true]),
+            (Some(R::Controller), [false, true, false, true, false, true]),
+            (Some(R::Evaluator), [false, false, true, true, false, true]),
+            (Some(R::Observer), [false, false, false, true, false, true]),
+            (Some(R::Player), [false, false, false, false, true, true]),
+        ];
+        for (part, expected) in table {
+            for (act, want) in acts.into_iter().zip(expected) {
+                assert_eq!(may_in_exercise(&person, owner, *part, act), *want, "{part:?} doing {act:?}");
+            }
+        }
+        for act in acts {
+            assert_eq!(may_in_exercise(&organiser, owner, None, act), act != A::Play, "the owner's organiser, {act:?}");
+            assert!(!may_in_exercise(&other_organiser, owner, None, act), "another organisation's organiser, {act:?}");
+        }
+        let pending = Principal { must_set_up_mfa: true, ..organiser };
+        assert!(!may_in_exercise(&pending, owner, Some(R::Director), A::Run));
     }
 
     #[test]

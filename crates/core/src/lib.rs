@@ -10,6 +10,7 @@ pub mod error;
 pub mod id;
 pub mod org;
 pub mod role;
+pub mod spreadsheet;
 pub mod time;
 pub mod tlp;
 

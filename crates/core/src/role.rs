@@ -99,7 +99,8 @@ impl Role {
             Role::GciFocalPoint => &[DirectoryRead, GciAnswer],
             Role::GciReviewer => &[DirectoryRead, GciReview],
             Role::GciEditor => &[DirectoryRead, GciEdit, GciReview],
-            Role::DrillOrganiser | Role::DrillEvaluator | Role::DrillPlayer => &[DirectoryRead],
+            Role::DrillOrganiser => &[DirectoryRead, DrillOrganise],
+            Role::DrillEvaluator | Role::DrillPlayer => &[DirectoryRead],
             Role::StrategyEditor => &[DirectoryRead, StrategyRead, StrategyEdit, MaturityAssess],
             Role::HotlineAnalyst => &[DirectoryRead, HotlineRead, HotlineAssess, HashListManage, HashMatch],
         }
@@ -186,6 +187,10 @@ pub enum Permission {
     IntelWrite,
     /// Threat intelligence: create an organisation's collections and say who reads and writes them.
     IntelManage,
+    /// Cyberdrills: write an organisation's scenarios, run its exercises and
+    /// say who takes part in them (as director, controller, evaluator,
+    /// observer or player; those parts are decided per exercise).
+    DrillOrganise,
 }
 
 #[cfg(test)]

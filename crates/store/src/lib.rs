@@ -10,6 +10,7 @@
 pub mod advisories;
 pub mod audit;
 pub mod cirt;
+pub mod drills;
 mod error;
 pub mod gci;
 pub mod hotline;
@@ -219,6 +220,14 @@ impl WriteTx {
             return Err(StoreError::Unaudited);
         }
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Abandons the transaction now. Dropping it also rolls back, but only
+    /// when the connection is next used; a path that decides to write
+    /// nothing should call this so the single SQLite writer is free at once.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
         Ok(())
     }
 

@@ -100,7 +100,7 @@ fn cell(value: Option<&Value>) -> String {
         Some(Value::Array(items)) => items.iter().map(|i| cell(Some(i))).collect::<Vec<_>>().join(";"),
         Some(other) => other.to_string(),
     };
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text }
+    rampart_core::spreadsheet::defuse(&text)
 }
 
 #[cfg(test)]
