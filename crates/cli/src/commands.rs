@@ -341,6 +341,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         signer,
         hotline: hotline_settings(config)?,
         taxii_requests_per_minute: config.taxii_requests_per_minute,
+        wrong_flags_per_minute: config.wrong_flags_per_minute,
     };
     println!("Rampart is serving at {scheme}://{address}/  (database: {})", config.database.redacted());
     if args.demo {
@@ -357,6 +358,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     }
     let mut state = rampart_web::AppState::new(auth.clone(), web_config);
     spawn_hotline_purge(state.clone());
+    spawn_drill_clock(state.drills().clone());
     match &config.smtp {
         Some(smtp) => {
             let mailer = rampart_cirt::notify::SmtpMailer::new(&smtp.host, smtp.port, smtp.tls, smtp.credentials.clone())
@@ -459,6 +461,21 @@ fn hotline_settings(config: &Config) -> Result<rampart_cop::hotline::HotlineSett
     let tracer = rampart_cop::trace::Tracer::open(config.geoip_country.as_deref(), config.geoip_asn.as_deref())
         .map_err(|err| ConfigError { key: "cop.geoip".into(), message: err.to_string() })?;
     Ok(rampart_cop::hotline::HotlineSettings { retention_days: config.cop_retention_days, tracer: Arc::new(tracer) })
+}
+
+/// Delivers the injects that fall due in running exercises, every second:
+/// at 10× speed a second is ten seconds of exercise time.
+fn spawn_drill_clock(drills: std::sync::Arc<rampart_drills::Drills>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(err) = drills.tick().await {
+                tracing::warn!(error = %err, "delivering drill injects failed");
+            }
+        }
+    });
 }
 
 /// Reporters' personal data past the retention period is purged every ten

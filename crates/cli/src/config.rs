@@ -29,6 +29,15 @@ pub struct RawConfig {
     pub cop: RawCop,
     #[serde(default)]
     pub intel: RawIntel,
+    #[serde(default)]
+    pub drills: RawDrills,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrills {
+    /// Wrong flags one player may submit per minute before being told to wait.
+    pub wrong_flags_per_minute: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -174,6 +183,8 @@ pub struct Config {
     pub taxii_requests_per_minute: u32,
     /// Peer TAXII servers, checked at start.
     pub peers: Vec<rampart_intel::federation::Peer>,
+    /// Wrong flags one drill player may submit per minute.
+    pub wrong_flags_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +199,7 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The environment variables read, each with the key it overrides.
-pub const ENV_KEYS: [(&str, &str); 26] = [
+pub const ENV_KEYS: [(&str, &str); 27] = [
     ("RAMPART_DATABASE_URL", "database.url"),
     ("RAMPART_SERVER_BIND", "server.bind"),
     ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
@@ -215,6 +226,7 @@ pub const ENV_KEYS: [(&str, &str); 26] = [
     ("RAMPART_COP_GEOIP_COUNTRY", "cop.geoip_country"),
     ("RAMPART_COP_GEOIP_ASN", "cop.geoip_asn"),
     ("RAMPART_INTEL_TAXII_REQUESTS_PER_MINUTE", "intel.taxii_requests_per_minute"),
+    ("RAMPART_DRILLS_WRONG_FLAGS_PER_MINUTE", "drills.wrong_flags_per_minute"),
 ];
 
 fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
@@ -278,6 +290,7 @@ impl RawConfig {
                 "cop.geoip_country" => self.cop.geoip_country = Some(value.into()),
                 "cop.geoip_asn" => self.cop.geoip_asn = Some(value.into()),
                 "intel.taxii_requests_per_minute" => self.intel.taxii_requests_per_minute = Some(int(&value)?),
+                "drills.wrong_flags_per_minute" => self.drills.wrong_flags_per_minute = Some(int(&value)?),
                 _ => {}
             }
         }
@@ -408,6 +421,14 @@ impl RawConfig {
             )?)
             .unwrap_or(600),
             peers: peers(self.intel.peers)?,
+            wrong_flags_per_minute: u32::try_from(ranged(
+                "drills.wrong_flags_per_minute",
+                self.drills.wrong_flags_per_minute,
+                10,
+                1,
+                1_000_000,
+            )?)
+            .unwrap_or(10),
         })
     }
 }

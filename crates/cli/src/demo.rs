@@ -52,7 +52,7 @@ enum DemoScope {
 
 const COORDINATOR: &str = "Global Cybersecurity Coordination Office (demo)";
 
-const USERS: [(Role, &str, &str, &str, DemoScope); 18] = [
+const USERS: [(Role, &str, &str, &str, DemoScope); 22] = [
     (Role::PlatformAdmin, "admin", "Amina Diallo", COORDINATOR, DemoScope::Global),
     (Role::OrgAdmin, "orgadmin", "Peter Otieno", "KE-CIRT (demo)", DemoScope::Org),
     (Role::CirtManager, "manager", "Grace Wanjiru", "KE-CIRT (demo)", DemoScope::Org),
@@ -66,6 +66,10 @@ const USERS: [(Role, &str, &str, &str, DemoScope); 18] = [
     (Role::DrillOrganiser, "drills", "Lucía Fernández", COORDINATOR, DemoScope::Global),
     (Role::DrillEvaluator, "evaluator", "Mei Lin", COORDINATOR, DemoScope::Global),
     (Role::DrillPlayer, "player", "João Silva", "BR-CIRT (demo)", DemoScope::Org),
+    (Role::DrillPlayer, "player-ke", "Wanjiku Mutua", "KE-CIRT (demo)", DemoScope::Org),
+    (Role::DrillPlayer, "player-gh", "Kwame Asante", "GH-CIRT (demo)", DemoScope::Org),
+    (Role::DrillPlayer, "player-eg", "Nour El-Sayed", "EG-CIRT (demo)", DemoScope::Org),
+    (Role::DrillPlayer, "player-telco", "Brian Ochieng", "Savannah Telecom (demo)", DemoScope::Org),
     (Role::HotlineAnalyst, "hotline", "Esther Njeri", "Child Safety Hotline Kenya (demo)", DemoScope::Org),
     (Role::HotlineAnalyst, "hotline-pt", "Inês Rocha", "Linha Alerta Portugal (demo)", DemoScope::Org),
     (Role::StrategyEditor, "strategy", "Samuel Kamau", "Ministry of ICT and Digital Economy (demo)", DemoScope::Country("KE")),
@@ -279,6 +283,8 @@ pub enum DemoError {
     Strategy(String),
     #[error("demo threat intelligence: {0}")]
     Intel(String),
+    #[error("demo drill: {0}")]
+    Drills(String),
 }
 
 /// Seeds the demo world once; later runs find it and return false.
@@ -384,6 +390,7 @@ pub async fn seed(auth: &AuthService, signer: Option<std::sync::Arc<rampart_cirt
     seed_gci(auth).await?;
     seed_strategy(auth, &org_ids).await?;
     seed_intel(auth, &org_ids).await?;
+    seed_drills(auth).await?;
     let mut tx = store.begin().await?;
     tx.setting_put(SEEDED_KEY, &rampart_core::time::format(now), now).await?;
     tx.audit(
@@ -595,6 +602,41 @@ async fn seed_intel(auth: &AuthService, org_ids: &std::collections::HashMap<Stri
     let actor = Actor { principal: &analyst, ip: None };
     indicators.gather_incidents(&actor, &analyst.org_id).await.map_err(err)?;
     indicators.gather_collection(&actor, &taxii, &collection.id).await.map_err(err)?;
+    Ok(())
+}
+
+/// The drill of the demo: the ransomware scenario ready to run at 10×
+/// speed for four national CIRTs and a telecom operator, with an evaluator,
+/// and a communication check already sent. The organiser starts it.
+async fn seed_drills(auth: &AuthService) -> Result<(), DemoError> {
+    let err = |e: rampart_drills::DrillsError| DemoError::Drills(e.to_string());
+    let row = auth
+        .store()
+        .user_by_email(&format!("drills@{DEMO_DOMAIN}"))
+        .await?
+        .ok_or(rampart_store::StoreError::NotFound { entity: "user" })?;
+    let organiser = auth.principal_for(&row, rampart_auth::Via::Session, None).await?;
+    let actor = Actor { principal: &organiser, ip: None };
+    let drills = rampart_drills::Drills::new(auth.store().clone(), auth.clock());
+    let scenario = rampart_drills::scenario::demo().map_err(err)?;
+    let scenario_id = drills.save_scenario(&actor, None, &organiser.org_id, scenario).await.map_err(err)?;
+    let id = drills
+        .create_exercise(&actor, &scenario_id, "Regional cyberdrill 2026: Operation Dark Relay (demo)", 10.0, None)
+        .await
+        .map_err(err)?;
+    let teams = [
+        ("Kenya: KE-CIRT", "KE", "national_cirt", "player-ke"),
+        ("Ghana: GH-CIRT", "GH", "national_cirt", "player-gh"),
+        ("Brazil: BR-CIRT", "BR", "national_cirt", "player"),
+        ("Egypt: EG-CIRT", "EG", "national_cirt", "player-eg"),
+        ("Savannah Telecom", "KE", "operator", "player-telco"),
+    ];
+    for (name, country, audience, player) in teams {
+        let team = drills.add_team(&actor, &id, name, Some(country), audience).await.map_err(err)?;
+        drills.set_member(&actor, &id, &format!("{player}@{DEMO_DOMAIN}"), "player", Some(&team)).await.map_err(err)?;
+    }
+    drills.set_member(&actor, &id, &format!("evaluator@{DEMO_DOMAIN}"), "evaluator", None).await.map_err(err)?;
+    drills.comm_check(&actor, &id).await.map_err(err)?;
     Ok(())
 }
 

@@ -249,3 +249,18 @@ impl From<rampart_strategy::StrategyError> for WebError {
         }
     }
 }
+
+impl From<rampart_drills::DrillsError> for WebError {
+    fn from(err: rampart_drills::DrillsError) -> Self {
+        use rampart_drills::DrillsError;
+        match err {
+            DrillsError::Invalid { field, message } => WebError::Invalid { field, message },
+            DrillsError::Forbidden => WebError::Forbidden,
+            DrillsError::NotFound(entity) => WebError::NotFound(entity),
+            // The exercise's state does not allow it (paused, over, already answered).
+            DrillsError::State(message) => WebError::Conflict { field: "state".into(), message },
+            DrillsError::RateLimited { .. } => WebError::TooManyRequests,
+            DrillsError::Store(store) => store.into(),
+        }
+    }
+}

@@ -59,6 +59,8 @@ pub struct WebConfig {
     pub hotline: rampart_cop::hotline::HotlineSettings,
     /// TAXII requests allowed per caller per minute (0: the default, 600).
     pub taxii_requests_per_minute: u32,
+    /// Wrong flags a drill player may submit per minute (0: the default, 10).
+    pub wrong_flags_per_minute: u32,
 }
 
 #[derive(Clone)]
@@ -77,6 +79,10 @@ struct Inner {
     strategy: rampart_strategy::Strategy,
     taxii: rampart_intel::taxii::Taxii,
     indicators: rampart_intel::indicators::Indicators,
+    drills: Arc<rampart_drills::Drills>,
+    /// The latest scoreboard of each exercise as JSON, with the revision
+    /// it was computed at: a thousand projector and player screens share one.
+    scoreboards: std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<String>)>>,
     /// Uncertainty analyses of published result sets, by set id: a set
     /// never changes once stored, so its analysis is computed once.
     gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
@@ -105,6 +111,16 @@ impl AppState {
                 strategy: rampart_strategy::Strategy::new(auth.store().clone(), auth.clock()),
                 taxii: rampart_intel::taxii::Taxii::new(auth.store().clone(), auth.clock()),
                 indicators: rampart_intel::indicators::Indicators::new(auth.store().clone(), auth.clock()),
+                drills: Arc::new(rampart_drills::Drills::with_wrong_flag_limit(
+                    auth.store().clone(),
+                    auth.clock(),
+                    if config.wrong_flags_per_minute == 0 {
+                        rampart_drills::service::WRONG_FLAGS_PER_MINUTE
+                    } else {
+                        config.wrong_flags_per_minute
+                    },
+                )),
+                scoreboards: std::sync::Mutex::new(std::collections::HashMap::new()),
                 gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
                 // TAXII: generous for a polling peer, bounded for a runaway one.
                 taxii_limiter: RateLimiter::new(
@@ -181,6 +197,35 @@ impl AppState {
 
     pub fn taxii(&self) -> &rampart_intel::taxii::Taxii {
         &self.inner.taxii
+    }
+
+    /// The drills service; shared with the server's exercise clock task.
+    pub fn drills(&self) -> &Arc<rampart_drills::Drills> {
+        &self.inner.drills
+    }
+
+    /// The scoreboard of an exercise as JSON at `revision`, computed by
+    /// `make` only when the cached one is older.
+    pub(crate) async fn scoreboard_json<F, Fut>(
+        &self,
+        exercise: &str,
+        revision: i64,
+        make: F,
+    ) -> Result<Arc<String>, crate::error::WebError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, crate::error::WebError>>,
+    {
+        if let Some((seen, json)) = self.inner.scoreboards.lock().ok().and_then(|cache| cache.get(exercise).cloned())
+            && seen >= revision
+        {
+            return Ok(json);
+        }
+        let json = Arc::new(make().await?);
+        if let Ok(mut cache) = self.inner.scoreboards.lock() {
+            cache.insert(exercise.to_owned(), (revision, json.clone()));
+        }
+        Ok(json)
     }
 
     /// The cached analysis of a result set, computed by `make` on first use.

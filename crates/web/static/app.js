@@ -22,4 +22,56 @@
     });
     code.insertAdjacentElement("afterend", button);
   });
+  // Drills: the live scoreboard redraws itself from its event stream.
+  var board = document.querySelector("[data-scoreboard]");
+  if (board && window.EventSource) {
+    var source = new EventSource(board.getAttribute("data-scoreboard"));
+    source.addEventListener("scoreboard", function (event) {
+      var data = JSON.parse(event.data);
+      var body = board.querySelector("#standings tbody");
+      var clock = board.querySelector("#board-clock");
+      if (clock) { clock.textContent = data.elapsed_text; }
+      if (body) {
+        body.textContent = "";
+        data.standings.forEach(function (s) {
+          var row = document.createElement("tr");
+          row.setAttribute("data-team", s.team_id);
+          [String(s.rank), s.team + (s.country ? " " + s.country : ""), String(s.score),
+           s.challenge_points + " (" + s.solves + ")", String(s.expectation_points), String(s.hint_costs)]
+            .forEach(function (text, i) {
+              var cell = document.createElement("td");
+              cell.className = ["rank", "team", "score", "", "", ""][i];
+              cell.textContent = text;
+              row.appendChild(cell);
+            });
+          body.appendChild(row);
+        });
+      }
+      var solves = board.querySelector("#solves");
+      if (solves) {
+        solves.textContent = "";
+        data.solves.forEach(function (e) {
+          var item = document.createElement("li");
+          item.textContent = e.elapsed_text + " · " + e.team + " · " + e.challenge + (e.first ? " ★" : "");
+          solves.appendChild(item);
+        });
+      }
+    });
+  }
+  // Drills: the player portal and the console reload on a change, unless
+  // someone is typing; then they say an update is waiting.
+  var live = document.querySelector("[data-live]");
+  if (live && window.EventSource) {
+    var first = true;
+    var stream = new EventSource(live.getAttribute("data-live"));
+    stream.addEventListener("change", function () {
+      if (first) { first = false; return; }
+      var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text], input:not([type])"), function (field) {
+        return field.value !== "" || field === document.activeElement;
+      });
+      if (!typing) { window.location.reload(); return; }
+      var note = document.getElementById("live-note");
+      if (note) { note.hidden = false; }
+    });
+  }
 })();

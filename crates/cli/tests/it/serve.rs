@@ -43,7 +43,7 @@ fn demo_serves_health_and_the_login_page_and_seeds_once() {
         assert!(signed_in.cookie("rampart_session").is_some_and(|token| !token.is_empty()), "{:?}", signed_in.headers);
     }
     assert!(sandbox.db.is_file(), "--demo created the database");
-    assert_eq!(count(&sandbox, "user"), 18);
+    assert_eq!(count(&sandbox, "user"), 22);
     assert_eq!(count(&sandbox, "org"), 23);
 
     // A second demo run on the same database finds the world already seeded.
@@ -53,7 +53,7 @@ fn demo_serves_health_and_the_login_page_and_seeds_once() {
         let signed_in = server.login(DEMO_ADMIN, DEMO_PASSWORD);
         assert_eq!(signed_in.status, 303, "{}\n{}", signed_in.body, server.log());
     }
-    assert_eq!(count(&sandbox, "user"), 18, "seeding is idempotent");
+    assert_eq!(count(&sandbox, "user"), 22, "seeding is idempotent");
     assert_eq!(count(&sandbox, "org"), 23);
     let verify = sandbox.run(&["audit", "verify"]);
     verify.ok();

@@ -7,6 +7,7 @@ mod auth;
 pub(crate) mod cirt;
 mod csaf_provider;
 pub(crate) mod directory;
+mod drills;
 mod gci;
 mod guidance;
 mod hotline;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .merge(gci::routes())
         .merge(strategy::routes())
         .merge(intel::routes())
+        .merge(drills::routes())
 }
 
 pub struct NavItem {
@@ -135,6 +137,13 @@ impl Ctx {
         }
         if principal.is_some_and(|p| p.has(Permission::MaturityAssess) || p.has(Permission::StrategyRead)) {
             nav.push(NavItem { href: "/maturity", label: t.get("strategy.nav.maturity").to_owned(), active: active == "maturity" });
+        }
+        if principal.is_some_and(|p| {
+            p.has(Permission::DrillOrganise)
+                || p.has_role(rampart_core::Role::DrillEvaluator)
+                || p.has_role(rampart_core::Role::DrillPlayer)
+        }) {
+            nav.push(NavItem { href: "/drills", label: t.get("drills.nav.drills").to_owned(), active: active == "drills" });
         }
         nav.push(NavItem { href: "/guidance", label: t.get("cop.nav.guidance").to_owned(), active: active == "guidance" });
         if principal.is_some_and(|p| p.has(Permission::UserRead)) {

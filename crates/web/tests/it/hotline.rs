@@ -4,7 +4,7 @@
 //! dropped, hash-list imports that name bad rows, TLP on export, and the
 //! guidance pages.
 
-use crate::support::{World, body_json, body_text};
+use crate::support::{World, body_json, body_text, post_multipart};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use rampart_core::Role;
@@ -30,32 +30,6 @@ async fn world(postgres: bool) -> (World, String, String) {
     w.add_user(&ke, "hotline@ke.example", Role::HotlineAnalyst).await;
     w.add_user(&se, "hotline@se.example", Role::HotlineAnalyst).await;
     (w, ke, se)
-}
-
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "----rampart-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-    }
-    if let Some((filename, bytes)) = file {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn post_multipart(w: &World, path: &str, cookie: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (StatusCode, String) {
-    let (content_type, body) = multipart(fields, file);
-    let request =
-        Request::post(path).header("content-type", content_type).header("cookie", cookie).body(Body::from(body)).expect("request");
-    let (status, response) = w.call(request).await;
-    (status, body_text(response).await)
 }
 
 #[tokio::test]

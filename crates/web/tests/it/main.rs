@@ -12,6 +12,7 @@ mod api;
 mod browser;
 mod catalogues;
 mod cirt;
+mod drills;
 mod gci;
 mod hotline;
 mod indicators;

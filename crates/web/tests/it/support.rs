@@ -263,3 +263,37 @@ impl World {
         Session { session, csrf }
     }
 }
+
+/// A `multipart/form-data` body with text fields and at most one file (field `file`).
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----rampart-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A browser upload with a `Cookie` header; returns the status and body text.
+pub async fn post_multipart(
+    w: &World,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> (StatusCode, String) {
+    let (content_type, body) = multipart(fields, file);
+    let request =
+        Request::post(path).header("content-type", content_type).header("cookie", cookie).body(Body::from(body)).expect("request");
+    let (status, response) = w.call(request).await;
+    (status, body_text(response).await)
+}
