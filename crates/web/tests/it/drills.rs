@@ -219,3 +219,147 @@ async fn wrong_flags_past_the_limit_are_answered_429() {
     let page = body_text(response).await;
     assert!(page.contains("id=\"team-score\">500<"), "the first solve of C4 is worth 500");
 }
+
+/// The text of an element the page's script may replace at any moment,
+/// waited for until it reads `want` (for up to ten seconds).
+async fn live_text(client: &fantoccini::Client, css: &str, want: &str) -> String {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        // A row found a moment ago may be gone: the script redraws the table on each event.
+        if let Ok(element) = client.find(fantoccini::Locator::Css(css)).await {
+            seen = element.text().await.unwrap_or_default();
+        }
+        if seen == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+/// In Chromium: an organiser sets up and starts the demo drill, a player
+/// confirms the communication check, answers an inject and solves a
+/// challenge, an evaluator scores the answer and watches the scoreboard
+/// update live when another flag comes in, and the organiser ends the
+/// exercise and reads the after-action report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organiser_a_player_and_an_evaluator_run_a_drill_in_chromium() {
+    use crate::support::PASSWORD;
+    use rampart_testkit::browser::{browser, click, fill, select, sign_in, snap, start_driver, text_of};
+
+    let w = World::new().await;
+    let itu = w.add_org("ITU drills", "international", "CH", None).await;
+    w.add_user(&itu, "drills@itu.example", Role::DrillOrganiser).await;
+    w.add_user(&itu, "evaluator@itu.example", Role::DrillEvaluator).await;
+    w.add_user(&w.kenya_cirt, "player@ke.example", Role::DrillPlayer).await;
+    w.add_user(&w.kenya_cirt, "second@ke.example", Role::DrillPlayer).await;
+    // The scenario library already holds the demo scenario.
+    let organiser_row = w.store.user_by_email("drills@itu.example").await.unwrap().unwrap();
+    let organiser = w.state.auth().principal_for(&organiser_row, rampart_auth::Via::Session, None).await.unwrap();
+    let actor = rampart_auth::service::Actor { principal: &organiser, ip: None };
+    let scenario = w.state.drills().save_scenario(&actor, None, &itu, rampart_drills::scenario::demo().unwrap()).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server = tokio::spawn(rampart_web::serve(w.state.clone(), listener, None, std::future::pending()));
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+
+    // The organiser makes an exercise of the scenario at 10× and sets it up.
+    sign_in(&client, &base, "drills@itu.example", PASSWORD).await;
+    client.goto(&format!("{base}/drills")).await.unwrap();
+    click(&client, &format!("#scenario-{scenario} a")).await;
+    assert!(text_of(&client, "h1").await.contains("Operation Dark Relay"));
+    snap(&client, "drills-scenario").await;
+    fill(&client, "#ex-title", "Regional drill").await;
+    fill(&client, "#ex-speed", "10").await;
+    click(&client, "#exercise-submit").await;
+    assert!(text_of(&client, ".flash").await.contains("Exercise created"));
+    fill(&client, "#team-name", "Kenya").await;
+    fill(&client, "#team-country", "KE").await;
+    click(&client, "#team-submit").await;
+    for (email, role, team) in
+        [("player@ke.example", "player", true), ("second@ke.example", "player", true), ("evaluator@itu.example", "evaluator", false)]
+    {
+        fill(&client, "#member-email", email).await;
+        select(&client, "#member-role", role).await;
+        if team {
+            let value = w.store.drill_teams(&w.store.drill_exercises().await.unwrap()[0].id).await.unwrap()[0].id.clone();
+            select(&client, "#member-team", &value).await;
+        }
+        click(&client, "#member-submit").await;
+    }
+    click(&client, "#comm-check").await;
+    assert!(text_of(&client, "#teams .comm").await.contains("waiting"));
+    click(&client, "#clock-start").await;
+    assert_eq!(text_of(&client, "#exercise-state").await, "Running");
+    snap(&client, "drills-console").await;
+    click(&client, "#sign-out").await;
+
+    // The player: comm check, the first inject, an answer, a challenge.
+    sign_in(&client, &base, "player@ke.example", PASSWORD).await;
+    client.goto(&format!("{base}/drills")).await.unwrap();
+    click(&client, "#exercises a").await;
+    click(&client, "#comm-confirm").await;
+    assert!(text_of(&client, ".flash").await.contains("confirmed"));
+    assert!(text_of(&client, "#inbox-I01 h3").await.contains("STARTEX"));
+    fill(&client, "#body-I01", "Wanjiku on duty; case opened.").await;
+    click(&client, "#send-I01").await;
+    assert!(text_of(&client, ".flash").await.contains("Response sent"));
+    fill(&client, "#flag-C2", "rampart{KOBALT}").await;
+    click(&client, "#submit-C2").await;
+    assert!(text_of(&client, ".flash").await.contains("solved it first"));
+    assert_eq!(text_of(&client, "#team-score").await, "100");
+    snap(&client, "drills-player").await;
+    click(&client, "#sign-out").await;
+
+    // The evaluator scores the answer, then watches the scoreboard.
+    sign_in(&client, &base, "evaluator@itu.example", PASSWORD).await;
+    let exercise = w.store.drill_exercises().await.unwrap()[0].id.clone();
+    client.goto(&format!("{base}/drills/exercises/{exercise}/evaluate")).await.unwrap();
+    assert!(text_of(&client, "#eval-1").await.contains("Wanjiku on duty"));
+    fill(&client, "#score-1", "5").await;
+    fill(&client, "#comment-1", "Named the handler at once").await;
+    client.find(fantoccini::Locator::Css("#eval-1 button")).await.unwrap().click().await.unwrap();
+    assert!(text_of(&client, ".flash").await.contains("Evaluation saved"));
+    snap(&client, "drills-evaluate").await;
+    client.goto(&format!("{base}/drills/exercises/{exercise}/scoreboard?projector=1")).await.unwrap();
+    assert_eq!(live_text(&client, "#standings td.score", "105").await, "105");
+    // Another player of the team solves C5 (through HTTP); the open scoreboard updates by itself.
+    let second = w.sign_in("second@ke.example").await;
+    let (status, _) = w
+        .post_form(
+            &format!("/drills/exercises/{exercise}/play/flag/C5"),
+            &second.cookie(),
+            &[("csrf", &second.csrf), ("flag", "RAMPART{pattern}")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(live_text(&client, "#standings td.score", "255").await, "255", "the scoreboard took the new solve without a reload");
+    assert!(text_of(&client, "#solves").await.contains("Read a STIX bundle"));
+    snap(&client, "drills-scoreboard").await;
+    client.goto(&format!("{base}/drills/exercises/{exercise}")).await.unwrap();
+    assert!(client.find(fantoccini::Locator::Css("#clock-finish")).await.is_err(), "evaluators do not run the clock");
+    click(&client, "#sign-out").await;
+
+    // The organiser ends the exercise and reads the report.
+    sign_in(&client, &base, "drills@itu.example", PASSWORD).await;
+    client.goto(&format!("{base}/drills/exercises/{exercise}")).await.unwrap();
+    click(&client, "#clock-finish").await;
+    assert_eq!(text_of(&client, "#exercise-state").await, "Finished");
+    client.goto(&format!("{base}/drills/exercises/{exercise}/report")).await.unwrap();
+    assert!(text_of(&client, "#objective-O1").await.contains("Detect and triage"));
+    assert!(text_of(&client, "#report-teams").await.contains("Kenya"));
+    fill(&client, "#imp-observation", "Peer sharing started late").await;
+    fill(&client, "#imp-action", "Agree a regional sharing channel").await;
+    fill(&client, "#imp-owner", "Regional coordinator").await;
+    // A date field is typed in the browser's locale; set its value as a date picker would.
+    client.execute("document.getElementById('imp-due').value = '2026-06-30';", vec![]).await.unwrap();
+    click(&client, "#improvement-submit").await;
+    assert!(text_of(&client, "#improvement-plan").await.contains("Agree a regional sharing channel"));
+    snap(&client, "drills-report").await;
+
+    client.close().await.unwrap();
+    server.abort();
+}
