@@ -281,7 +281,7 @@ pub async fn taxii_load(auth: &rampart_auth::AuthService, objects: usize) -> Res
 }
 
 /// Twelve random hex digits, to keep runs against one database apart.
-fn uuid_like() -> String {
+pub(crate) fn uuid_like() -> String {
     let token = rampart_auth::secret::random_token().unwrap_or_default();
     data_encoding::HEXLOWER.encode(token.as_bytes()).chars().take(12).collect()
 }

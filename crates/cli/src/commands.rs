@@ -187,6 +187,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let drive = crate::bench::Drive { api_root, collection, credentials, concurrency, seconds, post, page, timeout };
             crate::bench::taxii_drive(&drive).await
         }
+        Command::Bench(BenchCommand::DrillLoad { teams, players }) => {
+            let store = ready_store(&config, OpenMode::Create).await?;
+            let auth = auth_service(store, &config, false);
+            crate::drill_bench::drill_load(&auth, teams, players).await
+        }
+        Command::Bench(BenchCommand::DrillDrive { server, load, rate, seconds, correct_every }) => {
+            let text = std::fs::read_to_string(&load).map_err(|err| CliError::Invalid(format!("{}: {err}", load.display())))?;
+            let load = serde_json::from_str(&text).map_err(|err| CliError::Invalid(format!("{}: {err}", load.display())))?;
+            crate::drill_bench::drill_drive(&crate::drill_bench::DrillDrive { base: server, load, rate, seconds, correct_every }).await
+        }
         Command::Bench(BenchCommand::StixValidate { file, repeat }) => crate::bench::stix_validate(&file, repeat),
         Command::Bench(BenchCommand::Pdq { images, repeat, decode_only, exact }) => {
             crate::bench::pdq_throughput(&images, repeat, decode_only, exact)

@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod cop;
 mod demo;
+mod drill_bench;
 mod error;
 mod gci;
 mod intel;
@@ -244,6 +245,34 @@ pub enum BenchCommand {
         /// Give up on one request after this many seconds (counted as an error).
         #[arg(long, default_value_t = 30.0)]
         timeout: f64,
+    },
+    /// Make a drill load-test exercise in the database: TEAMS teams of
+    /// PLAYERS players and five dynamically scored challenges, started;
+    /// prints the exercise and the players as JSON for `drill-drive`.
+    DrillLoad {
+        #[arg(long, default_value_t = 200)]
+        teams: usize,
+        #[arg(long, default_value_t = 5)]
+        players: usize,
+    },
+    /// Drive a running server (loopback only): sign every player in, hold a
+    /// scoreboard event stream open for each, submit flags at RATE per
+    /// second for SECONDS, then check the scoreboard against what players
+    /// were told; prints latency, errors and problems as JSON.
+    DrillDrive {
+        /// The server, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        server: std::net::SocketAddr,
+        /// The JSON file `drill-load` printed.
+        #[arg(long)]
+        load: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        rate: usize,
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Every N-th submission carries the right flag (the rest are wrong).
+        #[arg(long, default_value_t = 10)]
+        correct_every: usize,
     },
     /// Parse and check a STIX bundle REPEAT times on one thread; prints objects per second.
     StixValidate {

@@ -13,7 +13,7 @@ use crate::scoring;
 use crate::service::{Drills, Exercise, sha256_hex, text};
 use crate::timeline;
 use rampart_auth::Principal;
-use rampart_auth::access::ExerciseAct;
+use rampart_auth::access::{ExerciseAct, ExerciseRole};
 use rampart_auth::service::Actor;
 use rampart_core::time;
 use rampart_store::drills::{
@@ -24,6 +24,12 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 const MAX_RESPONSE_FILE: usize = 10 * 1024 * 1024;
+
+/// What the frequent player requests need of the exercise.
+struct Light {
+    state: String,
+    elapsed: f64,
+}
 
 /// What one player sees.
 #[derive(Debug, Clone, Serialize)]
@@ -95,14 +101,33 @@ impl Drills {
     /// The player's exercise, team and membership; only players play.
     async fn player(&self, principal: &Principal, id: &str) -> Result<(Exercise, MemberRow, TeamRow), DrillsError> {
         let (exercise, member) = self.open(principal, id, ExerciseAct::Play).await?;
-        let member = member.ok_or(DrillsError::Forbidden)?;
-        let team_id = member.team_id.clone().ok_or_else(|| DrillsError::State("you are not in a team".into()))?;
-        let team = self.store.drill_teams(id).await?.into_iter().find(|t| t.id == team_id).ok_or(DrillsError::NotFound("team"))?;
+        let (member, team) = self.team_of(id, member).await?;
         Ok((exercise, member, team))
     }
 
-    fn under_way(exercise: &Exercise) -> Result<(), DrillsError> {
-        match exercise.row.state.as_str() {
+    /// As [`Self::player`] without the scenario: the exercise row and its
+    /// elapsed time, for flags, hints, answers and acknowledgements.
+    async fn player_light(&self, principal: &Principal, id: &str) -> Result<(Light, MemberRow, TeamRow), DrillsError> {
+        let (row, elapsed) = self.load_row(id).await?;
+        let member = self.part(id, principal).await?;
+        let part = member.as_ref().and_then(|m| ExerciseRole::parse(&m.role));
+        let owner = rampart_auth::access::Target::Org { id: &row.owner_org_id, country: None };
+        if !rampart_auth::access::may_in_exercise(principal, owner, part, ExerciseAct::Play) {
+            return Err(if part.is_none() { DrillsError::NotFound("exercise") } else { DrillsError::Forbidden });
+        }
+        let (member, team) = self.team_of(id, member).await?;
+        Ok((Light { state: row.state, elapsed }, member, team))
+    }
+
+    async fn team_of(&self, id: &str, member: Option<MemberRow>) -> Result<(MemberRow, TeamRow), DrillsError> {
+        let member = member.ok_or(DrillsError::Forbidden)?;
+        let team_id = member.team_id.clone().ok_or_else(|| DrillsError::State("you are not in a team".into()))?;
+        let team = self.store.drill_team(id, &team_id).await?.ok_or(DrillsError::NotFound("team"))?;
+        Ok((member, team))
+    }
+
+    fn under_way(state: &str) -> Result<(), DrillsError> {
+        match state {
             "running" => Ok(()),
             "paused" => Err(DrillsError::State("the exercise is paused".into())),
             "scheduled" => Err(DrillsError::State("the exercise has not started".into())),
@@ -218,7 +243,7 @@ impl Drills {
     }
 
     pub async fn acknowledge(&self, actor: &Actor<'_>, id: &str, inject: &str) -> Result<bool, DrillsError> {
-        let (exercise, _, team) = self.player(actor.principal, id).await?;
+        let (exercise, _, team) = self.player_light(actor.principal, id).await?;
         let mut tx = self.store.begin().await?;
         let done = tx.drill_delivery_ack(id, inject, &team.id, &time::format(self.now()), exercise.elapsed, &actor.principal.email).await?;
         if !done {
@@ -239,10 +264,9 @@ impl Drills {
         body: &str,
         file: Option<(&str, &[u8])>,
     ) -> Result<String, DrillsError> {
-        let (exercise, member, team) = self.player(actor.principal, id).await?;
-        Self::under_way(&exercise)?;
-        let delivered = self.store.drill_deliveries(id).await?.into_iter().any(|d| d.inject_key == inject && d.team_id == team.id);
-        if !delivered {
+        let (exercise, member, team) = self.player_light(actor.principal, id).await?;
+        Self::under_way(&exercise.state)?;
+        if !self.store.drill_delivered(id, inject, &team.id).await? {
             return Err(DrillsError::NotFound("inject"));
         }
         let body = text("body", body, 20_000, file.is_none())?;
@@ -294,7 +318,7 @@ impl Drills {
     }
 
     pub async fn add_log(&self, actor: &Actor<'_>, id: &str, body: &str) -> Result<(), DrillsError> {
-        let (exercise, member, team) = self.player(actor.principal, id).await?;
+        let (exercise, member, team) = self.player_light(actor.principal, id).await?;
         let body = text("body", body, 5_000, true)?;
         let row = TeamLogRow {
             id: self.fresh_id(),
@@ -311,7 +335,7 @@ impl Drills {
     }
 
     pub async fn confirm_comm_check(&self, actor: &Actor<'_>, id: &str) -> Result<(), DrillsError> {
-        let (_, _, team) = self.player(actor.principal, id).await?;
+        let (_, _, team) = self.player_light(actor.principal, id).await?;
         let mut tx = self.store.begin().await?;
         if !tx.drill_comm_check_confirm(id, &team.id, &time::format(self.now()), &actor.principal.email).await? {
             tx.rollback().await?;
@@ -321,22 +345,22 @@ impl Drills {
     }
 
     async fn challenge(&self, id: &str, key: &str) -> Result<ChallengeRow, DrillsError> {
-        self.store.drill_challenges(id).await?.into_iter().find(|c| c.key == key).ok_or(DrillsError::NotFound("challenge"))
+        self.store.drill_challenge(id, key).await?.ok_or(DrillsError::NotFound("challenge"))
     }
 
     /// Checks a flag for the player's team. Wrong answers count against the
     /// attempt limit and the per-minute limit; an answer to a solved
     /// challenge counts against neither.
     pub async fn submit_flag(&self, actor: &Actor<'_>, id: &str, key: &str, submission: &str) -> Result<FlagOutcome, DrillsError> {
-        let (exercise, member, team) = self.player(actor.principal, id).await?;
-        Self::under_way(&exercise)?;
+        let (exercise, member, team) = self.player_light(actor.principal, id).await?;
+        Self::under_way(&exercise.state)?;
         let challenge = self.challenge(id, key).await?;
-        let solves = self.store.drill_solves(id).await?;
-        if solves.iter().any(|s| s.challenge_key == key && s.team_id == team.id) {
+        let solved: Vec<String> = self.store.drill_solves_of(id, &team.id).await?.into_iter().map(|s| s.challenge_key).collect();
+        if solved.iter().any(|c| c == key) {
             return Ok(FlagOutcome::AlreadySolved);
         }
         let prerequisites: Vec<String> = serde_json::from_str(&challenge.prerequisites).unwrap_or_default();
-        if prerequisites.iter().any(|p| !solves.iter().any(|s| &s.challenge_key == p && s.team_id == team.id)) {
+        if prerequisites.iter().any(|p| !solved.contains(p)) {
             return Err(DrillsError::State("solve the challenges this one builds on first".into()));
         }
         let flag_specs: Vec<FlagSpec> =
@@ -377,7 +401,7 @@ impl Drills {
                 elapsed: exercise.elapsed,
             };
             if tx.drill_solve_insert(&row).await? {
-                let count = solves.iter().filter(|s| s.challenge_key == key).count() as i64 + 1;
+                let count = tx.drill_solve_count(id, key).await?;
                 let points = scoring::challenge_value(&challenge.scoring, challenge.initial, challenge.minimum, challenge.decay, count);
                 FlagOutcome::Correct { points, first: count == 1 }
             } else {
@@ -395,8 +419,8 @@ impl Drills {
 
     /// Unlocks a hint for the player's team at its cost; returns its text.
     pub async fn unlock_hint(&self, actor: &Actor<'_>, id: &str, key: &str, index: usize) -> Result<String, DrillsError> {
-        let (exercise, member, team) = self.player(actor.principal, id).await?;
-        Self::under_way(&exercise)?;
+        let (exercise, member, team) = self.player_light(actor.principal, id).await?;
+        Self::under_way(&exercise.state)?;
         let challenge = self.challenge(id, key).await?;
         let hints: Vec<Hint> = serde_json::from_str(&challenge.hints).unwrap_or_default();
         let hint = hints.get(index).ok_or(DrillsError::NotFound("hint"))?;

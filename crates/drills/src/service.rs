@@ -248,6 +248,14 @@ impl Drills {
         Ok(Exercise { elapsed_text: timeline::format_elapsed(elapsed), row, scenario, elapsed, duration_seconds })
     }
 
+    /// The exercise row and its elapsed time, without reading the scenario:
+    /// for the requests players send many times a minute.
+    pub(crate) async fn load_row(&self, id: &str) -> Result<(ExerciseRow, f64), DrillsError> {
+        let row = self.store.drill_exercise(id).await?.ok_or(DrillsError::NotFound("exercise"))?;
+        let elapsed = clock_of(&row).elapsed(self.now());
+        Ok((row, elapsed))
+    }
+
     pub(crate) async fn part(&self, exercise: &str, principal: &Principal) -> Result<Option<MemberRow>, DrillsError> {
         if principal.user_id.is_empty() {
             return Ok(None);

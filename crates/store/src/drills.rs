@@ -361,6 +361,18 @@ impl Store {
         )
     }
 
+    /// Has `team` received `inject`?
+    pub async fn drill_delivered(&self, exercise: &str, inject: &str, team: &str) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT team_id FROM drill_deliveries WHERE exercise_id = $1 AND inject_key = $2 AND team_id = $3")
+                .bind(exercise.to_owned())
+                .bind(inject.to_owned())
+                .bind(team.to_owned())
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn drill_expectations(&self, exercise: &str) -> Result<Vec<ExpectationRow>, StoreError> {
         rows!(self, ExpectationRow, format!("SELECT {EXPECTATION} FROM drill_expectations WHERE exercise_id = $1 ORDER BY key"), exercise)
     }
@@ -382,6 +394,32 @@ impl Store {
 
     pub async fn drill_evaluations(&self, exercise: &str) -> Result<Vec<EvaluationRow>, StoreError> {
         rows!(self, EvaluationRow, format!("SELECT {EVALUATION} FROM drill_evaluations WHERE exercise_id = $1 ORDER BY at"), exercise)
+    }
+
+    pub async fn drill_team(&self, exercise: &str, team: &str) -> Result<Option<TeamRow>, StoreError> {
+        Ok(rows!(self, TeamRow, format!("SELECT {TEAM} FROM drill_teams WHERE exercise_id = $1 AND id = $2"), exercise, team)?.pop())
+    }
+
+    pub async fn drill_challenge(&self, exercise: &str, key: &str) -> Result<Option<ChallengeRow>, StoreError> {
+        Ok(rows!(
+            self,
+            ChallengeRow,
+            format!("SELECT {CHALLENGE} FROM drill_challenges WHERE exercise_id = $1 AND key = $2"),
+            exercise,
+            key
+        )?
+        .pop())
+    }
+
+    /// The challenges one team has solved.
+    pub async fn drill_solves_of(&self, exercise: &str, team: &str) -> Result<Vec<SolveRow>, StoreError> {
+        rows!(
+            self,
+            SolveRow,
+            format!("SELECT {SOLVE} FROM drill_solves WHERE exercise_id = $1 AND team_id = $2 ORDER BY at"),
+            exercise,
+            team
+        )
     }
 
     pub async fn drill_challenges(&self, exercise: &str) -> Result<Vec<ChallengeRow>, StoreError> {
@@ -856,6 +894,15 @@ impl WriteTx {
             row.elapsed
         )?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Solves of a challenge so far, read in the transaction that added one.
+    pub async fn drill_solve_count(&mut self, exercise: &str, challenge: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM drill_solves WHERE exercise_id = $1 AND challenge_key = $2")
+            .bind(exercise.to_owned())
+            .bind(challenge.to_owned())
+            .fetch_one(self.conn())
+            .await?)
     }
 
     /// Unlocks a hint for a team; false when it was already unlocked.

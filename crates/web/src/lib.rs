@@ -63,6 +63,14 @@ pub struct WebConfig {
     pub wrong_flags_per_minute: u32,
 }
 
+/// A scoreboard ready to send: its revision, the full JSON, and the
+/// server-sent event every stream writes as it is (shared, not copied).
+pub(crate) struct LiveBoard {
+    pub revision: i64,
+    pub json: String,
+    pub frame: axum::body::Bytes,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -82,7 +90,10 @@ struct Inner {
     drills: Arc<rampart_drills::Drills>,
     /// The latest scoreboard of each exercise as JSON, with the revision
     /// it was computed at: a thousand projector and player screens share one.
-    scoreboards: std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<String>)>>,
+    scoreboards: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<LiveBoard>)>>,
+    /// Held while a scoreboard is computed, so a thousand streams waking
+    /// together make one computation and not a thousand (single flight).
+    scoreboard_flight: tokio::sync::Mutex<()>,
     /// Uncertainty analyses of published result sets, by set id: a set
     /// never changes once stored, so its analysis is computed once.
     gci_analyses: std::sync::Mutex<std::collections::HashMap<String, Arc<rampart_gci::uncertainty::Analysis>>>,
@@ -121,6 +132,7 @@ impl AppState {
                     },
                 )),
                 scoreboards: std::sync::Mutex::new(std::collections::HashMap::new()),
+                scoreboard_flight: tokio::sync::Mutex::new(()),
                 gci_analyses: std::sync::Mutex::new(std::collections::HashMap::new()),
                 // TAXII: generous for a polling peer, bounded for a runaway one.
                 taxii_limiter: RateLimiter::new(
@@ -204,28 +216,37 @@ impl AppState {
         &self.inner.drills
     }
 
-    /// The scoreboard of an exercise as JSON at `revision`, computed by
-    /// `make` only when the cached one is older.
-    pub(crate) async fn scoreboard_json<F, Fut>(
-        &self,
-        exercise: &str,
-        revision: i64,
-        make: F,
-    ) -> Result<Arc<String>, crate::error::WebError>
+    /// The live scoreboard of an exercise. One computed less than a second
+    /// ago is reused: under hundreds of flags a second, a thousand screens
+    /// share one computation (and one encoded event) a second instead of
+    /// each making its own. `make` computes a fresh one.
+    pub(crate) async fn live_board<F, Fut>(&self, exercise: &str, make: F) -> Result<Arc<LiveBoard>, crate::error::WebError>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<String, crate::error::WebError>>,
+        Fut: std::future::Future<Output = Result<LiveBoard, crate::error::WebError>>,
     {
-        if let Some((seen, json)) = self.inner.scoreboards.lock().ok().and_then(|cache| cache.get(exercise).cloned())
-            && seen >= revision
-        {
-            return Ok(json);
+        let fresh = || {
+            self.inner
+                .scoreboards
+                .lock()
+                .ok()
+                .and_then(|cache| cache.get(exercise).cloned())
+                .filter(|(made, _)| made.elapsed() < std::time::Duration::from_secs(1))
+                .map(|(_, board)| board)
+        };
+        if let Some(found) = fresh() {
+            return Ok(found);
         }
-        let json = Arc::new(make().await?);
+        let _flight = self.inner.scoreboard_flight.lock().await;
+        // Whoever held the lock before us may have just made it.
+        if let Some(found) = fresh() {
+            return Ok(found);
+        }
+        let board = Arc::new(make().await?);
         if let Ok(mut cache) = self.inner.scoreboards.lock() {
-            cache.insert(exercise.to_owned(), (revision, json.clone()));
+            cache.insert(exercise.to_owned(), (std::time::Instant::now(), board.clone()));
         }
-        Ok(json)
+        Ok(board)
     }
 
     /// The cached analysis of a result set, computed by `make` on first use.

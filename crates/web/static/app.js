@@ -26,18 +26,19 @@
   var board = document.querySelector("[data-scoreboard]");
   if (board && window.EventSource) {
     var source = new EventSource(board.getAttribute("data-scoreboard"));
+    // The event is compact: rows are [rank, team, country, score,
+    // challenge points, solves, evaluated points, hint costs] and solves
+    // are [time, team, challenge, first].
     source.addEventListener("scoreboard", function (event) {
       var data = JSON.parse(event.data);
       var body = board.querySelector("#standings tbody");
       var clock = board.querySelector("#board-clock");
-      if (clock) { clock.textContent = data.elapsed_text; }
+      if (clock) { clock.textContent = data.clock; }
       if (body) {
         body.textContent = "";
-        data.standings.forEach(function (s) {
+        data.rows.forEach(function (r) {
           var row = document.createElement("tr");
-          row.setAttribute("data-team", s.team_id);
-          [String(s.rank), s.team + (s.country ? " " + s.country : ""), String(s.score),
-           s.challenge_points + " (" + s.solves + ")", String(s.expectation_points), String(s.hint_costs)]
+          [String(r[0]), r[1] + (r[2] ? " " + r[2] : ""), String(r[3]), r[4] + " (" + r[5] + ")", String(r[6]), String(r[7])]
             .forEach(function (text, i) {
               var cell = document.createElement("td");
               cell.className = ["rank", "team", "score", "", "", ""][i];
@@ -52,7 +53,7 @@
         solves.textContent = "";
         data.solves.forEach(function (e) {
           var item = document.createElement("li");
-          item.textContent = e.elapsed_text + " · " + e.team + " · " + e.challenge + (e.first ? " ★" : "");
+          item.textContent = e[0] + " · " + e[1] + " · " + e[2] + (e[3] ? " ★" : "");
           solves.appendChild(item);
         });
       }

@@ -16,7 +16,6 @@ use crate::viewer::Viewer;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -575,7 +574,7 @@ async fn response_file(
 async fn play_events(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
     let principal = viewer.require()?;
     state.drills().attend(principal, &id).await?;
-    Ok(change_stream(state, id, false).into_response())
+    Ok(change_stream(state, id, false))
 }
 
 // ----- evaluation --------------------------------------------------------------
@@ -654,13 +653,24 @@ async fn scoreboard_page(
     super::render(&ScoreboardPage { c, board, projector: query.projector.is_some() })
 }
 
-async fn current_scoreboard(state: &AppState, id: &str) -> Result<std::sync::Arc<String>, WebError> {
-    let revision = state.store().drill_revision(id).await?.ok_or(WebError::NotFound("exercise"))?;
+/// The scoreboard at most a second old: full JSON for `scoreboard.json`,
+/// and a compact event for the streams (arrays instead of objects: a
+/// thousand screens receive it every second).
+async fn current_scoreboard(state: &AppState, id: &str) -> Result<std::sync::Arc<crate::LiveBoard>, WebError> {
     state
-        .scoreboard_json(id, revision, || async {
+        .live_board(id, || async {
             let exercise = state.drills().reload(id).await?;
             let board = state.drills().scoreboard_of(&exercise).await?;
-            serde_json::to_string(&board).map_err(|err| WebError::Internal(err.to_string()))
+            let json = serde_json::to_string(&board).map_err(|err| WebError::Internal(err.to_string()))?;
+            let compact = serde_json::json!({
+                "clock": board.elapsed_text,
+                "rows": board.standings.iter().map(|s| serde_json::json!([
+                    s.rank, s.team, s.country, s.score, s.challenge_points, s.solves, s.expectation_points, s.hint_costs
+                ])).collect::<Vec<_>>(),
+                "solves": board.solves.iter().map(|e| serde_json::json!([e.elapsed_text, e.team, e.challenge, e.first])).collect::<Vec<_>>(),
+            });
+            let frame = axum::body::Bytes::from(format!("event: scoreboard\ndata: {compact}\n\n"));
+            Ok(crate::LiveBoard { revision: board.revision, json, frame })
         })
         .await
 }
@@ -668,8 +678,8 @@ async fn current_scoreboard(state: &AppState, id: &str) -> Result<std::sync::Arc
 async fn scoreboard_json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
     let principal = viewer.require()?;
     state.drills().attend(principal, &id).await?;
-    let json = current_scoreboard(&state, &id).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json.as_str().to_owned()).into_response())
+    let board = current_scoreboard(&state, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], board.json.clone()).into_response())
 }
 
 /// The scoreboard's live stream: an event named `scoreboard` carrying the
@@ -678,15 +688,18 @@ async fn scoreboard_json(State(state): State<AppState>, viewer: Viewer, Path(id)
 async fn scoreboard_events(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
     let principal = viewer.require()?;
     state.drills().attend(principal, &id).await?;
-    Ok(change_stream(state, id, true).into_response())
+    Ok(change_stream(state, id, true))
 }
 
 /// An event stream for one exercise: after each change (coalesced to one
-/// event a second), either the scoreboard (`scoreboard`) or the bare
-/// revision (`change`). Changes made through this process arrive at once;
-/// those made on another node behind the same database are noticed by
-/// looking at the revision every five seconds.
-fn change_stream(state: AppState, id: String, with_board: bool) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+/// event a second), either the scoreboard (`scoreboard`, compact JSON) or
+/// the bare revision (`change`). Changes made through this process arrive
+/// at once; those made on another node behind the same database are
+/// noticed by looking at the revision every five seconds, which also
+/// sends a comment to keep proxies from closing an idle stream.
+fn change_stream(state: AppState, id: String, with_board: bool) -> Response {
+    static STREAMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let spread = Duration::from_millis(STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 20 * 25);
     let receiver = state.drills().subscribe();
     let stream = futures_util::stream::unfold((state, id, receiver, None::<i64>), move |(state, id, mut receiver, seen)| async move {
         if let Some(seen) = seen {
@@ -703,25 +716,31 @@ fn change_stream(state: AppState, id: String, with_board: bool) -> Sse<impl futu
                         if state.store().drill_revision(&id).await.ok().flatten().is_some_and(|now| now != seen) {
                             break;
                         }
+                        let keep_alive = axum::body::Bytes::from_static(b": keep-alive\n\n");
+                        return Some((Ok::<_, Infallible>(keep_alive), (state, id, receiver, Some(seen))));
                     }
                 }
             }
-            // Coalesce: whatever else happens in the next second rides on this event.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            while receiver.try_recv().is_ok() {}
+            // Coalesce: whatever else happens in the next second rides on
+            // this event; the messages of that second are skipped, not read.
+            // Streams are spread over that second so a thousand of them do
+            // not all write at the same instant.
+            tokio::time::sleep(Duration::from_secs(1) + spread).await;
+            receiver = receiver.resubscribe();
         }
-        let revision = state.store().drill_revision(&id).await.ok().flatten().unwrap_or(0);
-        let event = if with_board {
+        let (revision, frame) = if with_board {
             match current_scoreboard(&state, &id).await {
-                Ok(json) => Event::default().event("scoreboard").data(json.as_str()),
-                Err(_) => Event::default().event("error").data("unavailable"),
+                Ok(board) => (board.revision, board.frame.clone()),
+                Err(_) => (seen.unwrap_or(0), axum::body::Bytes::from_static(b"event: error\ndata: unavailable\n\n")),
             }
         } else {
-            Event::default().event("change").data(revision.to_string())
+            let revision = state.store().drill_revision(&id).await.ok().flatten().unwrap_or(0);
+            (revision, axum::body::Bytes::from(format!("event: change\ndata: {revision}\n\n")))
         };
-        Some((Ok(event), (state, id, receiver, Some(revision))))
+        Some((Ok(frame), (state, id, receiver, Some(revision))))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    ([(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")], axum::body::Body::from_stream(stream))
+        .into_response()
 }
 
 // ----- after action --------------------------------------------------------------
