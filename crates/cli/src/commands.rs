@@ -214,6 +214,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             crate::cop::match_command(entries, &images, hashes.as_deref(), radius)
         }
+        Command::Drill(command) => {
+            let store = ready_store(&config, OpenMode::ExistingOnly).await?;
+            let auth = auth_service(store, &config, false);
+            crate::drills::run(&auth, command).await
+        }
         Command::Intel(command) => {
             let store = ready_store(&config, OpenMode::ExistingOnly).await?;
             let auth = auth_service(store, &config, false);

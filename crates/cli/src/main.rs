@@ -10,6 +10,7 @@ mod config;
 mod cop;
 mod demo;
 mod drill_bench;
+mod drills;
 mod error;
 mod gci;
 mod intel;
@@ -74,6 +75,39 @@ pub enum Command {
     /// Threat-intelligence exchange: TAXII collections and federation with peers.
     #[command(subcommand)]
     Intel(IntelCommand),
+    /// Cyberdrills: the scenario library and after-action reports.
+    #[command(subcommand)]
+    Drill(DrillCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DrillCommand {
+    /// Import a scenario (Rampart JSON, or with --msel-title a master
+    /// scenario events list in CSV) into the acting organiser's library;
+    /// prints its id. A broken file is refused with the line or field.
+    Import {
+        /// The acting user (e-mail): a drill organiser.
+        #[arg(long = "as")]
+        acting: String,
+        file: PathBuf,
+        /// Read FILE as an MSEL spreadsheet and give the scenario this title.
+        #[arg(long)]
+        msel_title: Option<String>,
+    },
+    /// Print a scenario as JSON (static flags hashed).
+    Export {
+        #[arg(long = "as")]
+        acting: String,
+        scenario: String,
+    },
+    /// Print an exercise's after-action report as JSON, or CSV with --csv.
+    Report {
+        #[arg(long = "as")]
+        acting: String,
+        exercise: String,
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

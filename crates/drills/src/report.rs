@@ -30,6 +30,8 @@ pub struct Report {
     pub teams: usize,
     pub pauses: usize,
     pub objectives: Vec<ObjectiveResult>,
+    /// Every expectation of every team together, whatever its objective.
+    pub overall: ObjectiveResult,
     pub team_figures: Vec<TeamFigures>,
     pub timeline: Vec<TimelineEntry>,
     pub strengths: Vec<ImprovementRow>,
@@ -234,6 +236,31 @@ impl Drills {
             });
         }
 
+        let overall = {
+            let (mut obtained, mut expected, mut met, mut assessed) = (0, 0, 0, 0);
+            for expectation in &expectations {
+                for delivery in deliveries.iter().filter(|d| d.inject_key == expectation.inject_key) {
+                    expected += expectation.expected_score;
+                    assessed += 1;
+                    if let Some(outcome) = outcomes.get(&(expectation.key.clone(), delivery.team_id.clone())) {
+                        obtained += outcome.points;
+                        met += usize::from(outcome.met);
+                    }
+                }
+            }
+            let percent = (expected > 0).then(|| (obtained as f64 * 1000.0 / expected as f64).round() / 10.0);
+            ObjectiveResult {
+                key: "overall".into(),
+                title: String::new(),
+                obtained,
+                expected,
+                percent,
+                met,
+                assessed,
+                rating: rating(percent),
+            }
+        };
+
         let team_figures = teams
             .iter()
             .map(|team| {
@@ -322,6 +349,7 @@ impl Drills {
             teams: teams.len(),
             pauses: pauses.len(),
             objectives,
+            overall,
             team_figures,
             timeline: entries,
             strengths,
@@ -359,7 +387,7 @@ impl Report {
             String::new(),
         ]);
         row(&[s("objective"), s("key"), s("title"), s("obtained"), s("expected"), s("percent"), s("rating"), s("met/assessed")]);
-        for o in &self.objectives {
+        for o in self.objectives.iter().chain([&self.overall]) {
             row(&[
                 s("objective"),
                 o.key.clone(),

@@ -13,6 +13,7 @@ mod backup;
 mod cirt;
 mod config;
 mod cop;
+mod drills;
 mod federation;
 mod gci;
 mod interop;

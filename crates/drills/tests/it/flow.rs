@@ -231,6 +231,8 @@ async fn a_drill_runs_from_comm_check_to_after_action_report() {
         assert!(o1.expected > 0 && o1.obtained >= 5);
         let o3 = report.objectives.iter().find(|o| o.key == "O3").unwrap();
         assert!(o3.obtained >= 40, "C1 and C3 solved in time count for analysis: {o3:?}");
+        assert_eq!(report.overall.obtained, 5 + 8 + 10 + 20 * 3, "three evaluations and three challenge expectations met in time");
+        assert!(report.overall.expected > report.overall.obtained);
         let kenya = report.team_figures.iter().find(|t| t.team == "Kenya").unwrap();
         assert!(kenya.minutes_to_acknowledge.is_some_and(|m| m > 0.0), "STARTEX was acknowledged five exercise minutes in");
         assert!(kenya.minutes_to_respond.is_some());
@@ -243,6 +245,7 @@ async fn a_drill_runs_from_comm_check_to_after_action_report() {
         assert_eq!(report.hotwash.mean_rating, Some(3.0));
         let csv = report.to_csv();
         assert!(csv.contains("plan,improvement,O2,Peer sharing started late"));
+        assert!(csv.lines().any(|l| l.starts_with("objective,overall,,")));
         assert!(csv.lines().any(|l| l.starts_with("team,Kenya,KE,")));
         assert!(csv.contains("timeline,0:00:00,inject,,I01 STARTEX"));
 
