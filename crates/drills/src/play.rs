@@ -55,6 +55,7 @@ pub struct InboxItem {
     pub responses: Vec<ResponseRow>,
     /// What the team is expected to do, without the scores.
     pub expectations: Vec<String>,
+    pub files: Vec<FileView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,6 +157,7 @@ impl Drills {
                         .filter(|e| e.inject_key == inject.key && e.kind != "manual")
                         .map(|e| e.title.clone())
                         .collect(),
+                    files: serde_json::from_str(&inject.files).unwrap_or_default(),
                     inject,
                     delivery,
                 })
@@ -234,10 +236,27 @@ impl Drills {
         Ok(views)
     }
 
-    /// A challenge file, for the teams and staff of the exercise.
+    /// A file of a challenge or an inject. Staff read every file; a player
+    /// only those of injects their team has received and of challenges
+    /// their team has unlocked, so nothing of what is still to come leaks.
     pub async fn challenge_file(&self, principal: &Principal, id: &str, sha256: &str) -> Result<(String, Vec<u8>), DrillsError> {
         if self.open(principal, id, ExerciseAct::Observe).await.is_err() {
-            self.player(principal, id).await?;
+            let (_, _, team) = self.player_light(principal, id).await?;
+            let listed = |files: &str| serde_json::from_str::<Vec<FileView>>(files).unwrap_or_default().iter().any(|f| f.sha256 == sha256);
+            let mut allowed = false;
+            for inject in self.store.drill_injects(id).await?.iter().filter(|i| listed(&i.files)) {
+                allowed |= self.store.drill_delivered(id, &inject.key, &team.id).await?;
+            }
+            if !allowed {
+                let solved: Vec<String> = self.store.drill_solves_of(id, &team.id).await?.into_iter().map(|s| s.challenge_key).collect();
+                allowed =
+                    self.store.drill_challenges(id).await?.iter().filter(|c| listed(&c.files)).any(|c| {
+                        serde_json::from_str::<Vec<String>>(&c.prerequisites).unwrap_or_default().iter().all(|p| solved.contains(p))
+                    });
+            }
+            if !allowed {
+                return Err(DrillsError::NotFound("file"));
+            }
         }
         self.store.drill_file(id, sha256).await?.ok_or(DrillsError::NotFound("file"))
     }

@@ -19,7 +19,7 @@ pub const SCORING: [&str; 3] = ["static", "linear", "logarithmic"];
 const MAX_INJECTS: usize = 1_000;
 const MAX_CHALLENGES: usize = 500;
 const MAX_TEXT: usize = 20_000;
-/// Challenge files travel inside the scenario as base64; keep them small.
+/// Files travel inside the scenario as base64; keep them small.
 const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +71,9 @@ pub struct Inject {
     pub depends_on: Vec<Dependency>,
     #[serde(default)]
     pub expectations: Vec<Expectation>,
+    /// Documents that come with the inject (a ransom note, a log extract).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<ChallengeFile>,
 }
 
 /// An inject waits, per team, until another inject reached that team
@@ -229,6 +232,7 @@ impl Scenario {
             if !CHANNELS.contains(&inject.channel.as_str()) {
                 return Err(invalid(format!("{at}.channel"), format!("{:?} is not one of {}", inject.channel, CHANNELS.join(", "))));
             }
+            files(&format!("{at}.attachments"), &inject.attachments)?;
             for (a, audience) in inject.audiences.iter().enumerate() {
                 audience_label(&format!("{at}.audiences[{a}]"), audience)?;
             }
@@ -313,20 +317,26 @@ impl Scenario {
                 return Err(invalid(format!("{at}.prerequisites[{p}]"), format!("{prerequisite:?} is not another challenge")));
             }
         }
-        for (n, file) in challenge.files.iter().enumerate() {
-            text(&format!("{at}.files[{n}].name"), &file.name, 200, true)?;
-            if file.name.contains(['/', '\\']) || file.name.starts_with('.') {
-                return Err(invalid(format!("{at}.files[{n}].name"), "must be a plain file name"));
-            }
-            let bytes = data_encoding::BASE64
-                .decode(file.content_base64.as_bytes())
-                .map_err(|err| invalid(format!("{at}.files[{n}].content_base64"), format!("is not base64: {err}")))?;
-            if bytes.len() > MAX_FILE_BYTES {
-                return Err(invalid(format!("{at}.files[{n}].content_base64"), "files must be at most 2 MiB"));
-            }
-        }
+        files(&format!("{at}.files"), &challenge.files)?;
         Ok(())
     }
+}
+
+/// Files carried in the scenario as base64: plain names, at most 2 MiB each.
+fn files(at: &str, list: &[ChallengeFile]) -> Result<(), DrillsError> {
+    for (n, file) in list.iter().enumerate() {
+        text(&format!("{at}[{n}].name"), &file.name, 200, true)?;
+        if file.name.contains(['/', '\\']) || file.name.starts_with('.') {
+            return Err(invalid(format!("{at}[{n}].name"), "must be a plain file name"));
+        }
+        let bytes = data_encoding::BASE64
+            .decode(file.content_base64.as_bytes())
+            .map_err(|err| invalid(format!("{at}[{n}].content_base64"), format!("is not base64: {err}")))?;
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(invalid(format!("{at}[{n}].content_base64"), "files must be at most 2 MiB"));
+        }
+    }
+    Ok(())
 }
 
 fn text(field: &str, value: &str, max: usize, required: bool) -> Result<(), DrillsError> {
@@ -485,6 +495,7 @@ pub fn from_msel(title: &str, csv_text: &str) -> Result<Scenario, DrillsError> {
             content: get(description),
             depends_on: Vec::new(),
             expectations,
+            attachments: Vec::new(),
         });
     }
     if injects.is_empty() {

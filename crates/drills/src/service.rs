@@ -351,6 +351,15 @@ impl Drills {
         })
         .await?;
         for (position, inject) in scenario.injects.iter().enumerate() {
+            let mut files = Vec::new();
+            for file in &inject.attachments {
+                let bytes = data_encoding::BASE64
+                    .decode(file.content_base64.as_bytes())
+                    .map_err(|err| invalid(format!("injects.{}.attachments", inject.key), err.to_string()))?;
+                let sha = sha256_hex(&bytes);
+                tx.drill_file_insert(&id, &sha, &file.name, &bytes).await?;
+                files.push(json!({"name": file.name, "sha256": sha, "size": bytes.len()}));
+            }
             tx.drill_inject_upsert(&InjectRow {
                 exercise_id: id.clone(),
                 key: inject.key.clone(),
@@ -361,6 +370,7 @@ impl Drills {
                 sender: inject.sender.clone(),
                 content: inject.content.clone(),
                 depends_on: json!(inject.depends_on).to_string(),
+                files: json!(files).to_string(),
                 status: "pending".into(),
                 delivered_at: None,
                 delivered_elapsed: None,

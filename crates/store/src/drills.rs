@@ -80,6 +80,7 @@ pub struct InjectRow {
     pub sender: String,
     pub content: String,
     pub depends_on: String,
+    pub files: String,
     pub status: String,
     pub delivered_at: Option<String>,
     pub delivered_elapsed: Option<f64>,
@@ -235,8 +236,8 @@ const EXERCISE: &str = "id, scenario_id, owner_org_id, title, state, speed, scen
 const PAUSE: &str = "exercise_id, paused_at, paused_elapsed, resumed_at, paused_by, reason";
 const TEAM: &str = "id, exercise_id, name, country, audience, comm_check_sent_at, comm_check_confirmed_at, comm_check_confirmed_by, \
     created_at";
-const INJECT: &str = "exercise_id, key, title, offset_seconds, channel, audiences, sender, content, depends_on, status, delivered_at, \
-    delivered_elapsed, position";
+const INJECT: &str = "exercise_id, key, title, offset_seconds, channel, audiences, sender, content, depends_on, files, status, \
+    delivered_at, delivered_elapsed, position";
 const DELIVERY: &str =
     "exercise_id, inject_key, team_id, delivered_at, delivered_elapsed, acknowledged_at, acknowledged_elapsed, acknowledged_by";
 const EXPECTATION: &str = "exercise_id, key, inject_key, kind, title, expected_score, deadline_seconds, scope, objective, challenge_key";
@@ -654,7 +655,7 @@ impl WriteTx {
         exec!(
             self,
             "INSERT INTO drill_injects (exercise_id, key, title, offset_seconds, channel, audiences, sender, content, depends_on, \
-             status, delivered_at, delivered_elapsed, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11) \
+             files, status, delivered_at, delivered_elapsed, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12) \
              ON CONFLICT (exercise_id, key) DO UPDATE SET title = excluded.title, offset_seconds = excluded.offset_seconds, \
              channel = excluded.channel, audiences = excluded.audiences, sender = excluded.sender, content = excluded.content, \
              depends_on = excluded.depends_on, status = excluded.status"
@@ -668,6 +669,7 @@ impl WriteTx {
             row.sender.clone(),
             row.content.clone(),
             row.depends_on.clone(),
+            row.files.clone(),
             row.status.clone(),
             row.position
         )?;

@@ -61,6 +61,12 @@ async fn a_drill_runs_from_comm_check_to_after_action_report() {
         );
         env.drills.add_log(&ke1, &id, "02:05 called TelcoNet SOC").await.unwrap();
 
+        // An inject's attachment is not readable before the inject reaches the team.
+        let i06 = env.store.drill_injects(&id).await.unwrap().into_iter().find(|i| i.key == "I06").unwrap();
+        let brief = serde_json::from_str::<serde_json::Value>(&i06.files).unwrap()[0]["sha256"].as_str().unwrap().to_owned();
+        assert!(matches!(env.drills.challenge_file(&env.ke1, &id, &brief).await, Err(DrillsError::NotFound("file"))));
+        assert!(env.drills.challenge_file(&env.observer, &id, &brief).await.is_ok(), "staff read every file");
+
         // At 45 exercise minutes: I08 is for national CIRTs only, never for the operator.
         env.advance(Duration::seconds(240));
         env.drills.tick().await.unwrap();
@@ -69,6 +75,10 @@ async fn a_drill_runs_from_comm_check_to_after_action_report() {
         assert!(inbox_keys(&kenya).contains(&"I08".to_owned()));
         assert!(!inbox_keys(&operator).contains(&"I08".to_owned()));
         assert_eq!(kenya.log.len(), 1);
+        let with_brief = kenya.inbox.iter().find(|i| i.inject.key == "I06").unwrap();
+        assert_eq!(with_brief.files[0].name, "regulator-briefing-template.txt");
+        let (_, text) = env.drills.challenge_file(&env.ke1, &id, &brief).await.unwrap();
+        assert!(String::from_utf8(text).unwrap().starts_with("BRIEFING NOTE"));
         assert!(operator.log.is_empty(), "a team's log is its own");
         assert_eq!(kenya.inbox[0].inject.key, "I08", "newest first");
 

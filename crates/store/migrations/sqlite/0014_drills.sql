@@ -82,8 +82,10 @@ CREATE TABLE drill_injects (
     audiences TEXT NOT NULL,
     sender TEXT NOT NULL,
     content TEXT NOT NULL,
-    -- JSON array of {inject, kind: delivered|met}
+    -- JSON array of {inject, when: delivered|responded}
     depends_on TEXT NOT NULL,
+    -- JSON array of attachments {name, sha256, size}, their bytes in drill_files
+    files TEXT NOT NULL,
     -- pending, delivered, cancelled
     status TEXT NOT NULL,
     delivered_at TEXT,
