@@ -67,8 +67,9 @@
     var stream = new EventSource(live.getAttribute("data-live"));
     stream.addEventListener("change", function () {
       if (first) { first = false; return; }
-      var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text], input:not([type])"), function (field) {
-        return field.value !== "" || field === document.activeElement;
+      // Typing: a text field has focus or differs from what the page came with.
+      var typing = Array.prototype.some.call(document.querySelectorAll("textarea, input[type=text], input[type=email], input:not([type])"), function (field) {
+        return field.value !== field.defaultValue || field === document.activeElement;
       });
       if (!typing) { window.location.reload(); return; }
       var note = document.getElementById("live-note");

@@ -80,6 +80,9 @@ fn field(form: &[(String, String)], name: &str) -> String {
 struct DoneQuery {
     done: Option<String>,
     projector: Option<String>,
+    /// The evaluator's queue: one team only, and only what is still to score.
+    team: Option<String>,
+    open: Option<String>,
 }
 
 /// A refusal that belongs on the form (bad input, a state that forbids
@@ -584,6 +587,10 @@ async fn play_events(State(state): State<AppState>, viewer: Viewer, Path(id): Pa
 struct EvaluatePage {
     c: Ctx,
     queue: Queue,
+    /// Every team in the queue, for the filter: (id, name).
+    teams: Vec<(String, String)>,
+    team: String,
+    open_only: bool,
     error: Option<String>,
 }
 
@@ -592,14 +599,21 @@ async fn evaluate_view(
     viewer: &Viewer,
     id: &str,
     error: Option<String>,
-    done: Option<&str>,
+    query: &DoneQuery,
 ) -> Result<Response, PageError> {
     let principal = viewer.require()?;
-    let queue = state.drills().evaluation_queue(principal, id).await?;
+    let mut queue = state.drills().evaluation_queue(principal, id).await?;
+    let mut teams: Vec<(String, String)> = queue.items.iter().map(|i| (i.team.id.clone(), i.team.name.clone())).collect();
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    teams.dedup();
+    // With a hundred teams the whole queue is long: evaluators usually follow a few teams each.
+    let team = query.team.clone().unwrap_or_default();
+    let open_only = query.open.is_some();
+    queue.items.retain(|i| (team.is_empty() || i.team.id == team) && (!open_only || i.evaluation.is_none()));
     let c = Ctx::new(state, viewer, "drills.evaluate.title", "drills");
-    let c = Ctx { flash: flash_text(&c.t, done), ..c };
+    let c = Ctx { flash: flash_text(&c.t, query.done.as_deref()), ..c };
     let status = error.as_ref().map(|_| StatusCode::UNPROCESSABLE_ENTITY);
-    render_status(&EvaluatePage { c, queue, error }, status)
+    render_status(&EvaluatePage { c, queue, teams, team, open_only, error }, status)
 }
 
 async fn evaluate_page(
@@ -608,7 +622,7 @@ async fn evaluate_page(
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    evaluate_view(&state, &viewer, &id, None, query.done.as_deref()).await
+    evaluate_view(&state, &viewer, &id, None, &query).await
 }
 
 /// Fields: csrf, `expectation`, `team`, `score`, `comment`.
@@ -625,7 +639,7 @@ async fn evaluate(
     match result {
         Ok(()) => Ok(back(format!("/drills/exercises/{id}/evaluate"), "drills.evaluate.saved")),
         Err(err) => match form_error(&err) {
-            Some(message) => evaluate_view(&state, &viewer, &id, Some(message), None).await,
+            Some(message) => evaluate_view(&state, &viewer, &id, Some(message), &DoneQuery::default()).await,
             None => Err(err.into()),
         },
     }

@@ -143,6 +143,12 @@ async fn an_exercise_runs_over_http_with_live_scores_and_access_checks() {
     assert!(body_text(response).await.contains("must be between 0 and 10"));
     let (status, _) = w.post_form(&format!("{base}/evaluate"), &evaluator.cookie(), &score("10")).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, response) = w.get_with_cookie(&format!("{base}/evaluate?team={team}"), &evaluator.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body_text(response).await.contains("Incident INC-7 opened"), "the team's scored answer is in its queue");
+    let (status, response) = w.get_with_cookie(&format!("{base}/evaluate?team={team}&open=1"), &evaluator.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body_text(response).await.contains("Incident INC-7 opened"), "scored answers leave the list of what is still to score");
     let (status, _) = w.get_with_cookie(&format!("{base}/evaluate"), &player.cookie()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "players do not see other answers");
 
