@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/drills/scenarios/import", post(import_scenario))
         .route("/drills/scenarios/{id}", get(scenario_page).post(save_scenario))
         .route("/drills/scenarios/{id}/export.json", get(export_scenario))
+        .route("/drills/scenarios/{id}/injects", post(add_inject))
+        .route("/drills/scenarios/{id}/injects/{key}/remove", post(remove_inject))
         .route("/drills/exercises", post(create_exercise))
         .route("/drills/exercises/{id}", get(console_page))
         .route("/drills/exercises/{id}/clock", post(clock))
@@ -187,6 +189,8 @@ struct ScenarioPage {
     scenario: Scenario,
     json: String,
     may_edit: bool,
+    channels: &'static [&'static str],
+    kinds: [&'static str; 3],
     error: Option<String>,
 }
 
@@ -204,7 +208,8 @@ async fn scenario_view(
     let c = Ctx { flash: flash_text(&c.t, done), title: scenario.title.clone(), ..c };
     let json = edited.unwrap_or_else(|| scenario.to_json());
     let status = error.as_ref().map(|_| StatusCode::UNPROCESSABLE_ENTITY);
-    render_status(&ScenarioPage { c, row, scenario, json, may_edit, error }, status)
+    let channels = &rampart_drills::scenario::CHANNELS;
+    render_status(&ScenarioPage { c, row, scenario, json, may_edit, channels, kinds: ["text", "document", "manual"], error }, status)
 }
 
 async fn scenario_page(
@@ -233,6 +238,86 @@ async fn save_scenario(
         Ok(_) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.saved")),
         Err(err) => match form_error(&err) {
             Some(message) => scenario_view(&state, &viewer, &id, Some(message), Some(text), None).await,
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// Fields: csrf, `title`, `offset` (minutes), `channel`, `audiences`
+/// (comma-separated; empty for every team), `sender`, `content`, and an
+/// optional expectation: `expectation`, `kind`, `score`, `deadline`
+/// (minutes), `objective`. The inject gets the next free key.
+async fn add_inject(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Fields,
+) -> Result<Response, PageError> {
+    use rampart_drills::scenario::{Expectation, Inject};
+    let actor = viewer.act(&field(&form, "csrf"))?;
+    let (_, mut scenario, _) = state.drills().scenario(actor.principal, &id).await?;
+    let number = |name: &str| -> Result<Option<i64>, WebError> {
+        let text = field(&form, name);
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        text.trim().parse().map(Some).map_err(|_| WebError::invalid(name, "must be a whole number"))
+    };
+    let key = (1..).map(|n| format!("I{n:02}")).find(|k| scenario.inject(k).is_none()).unwrap_or_default();
+    let expectation_title = field(&form, "expectation");
+    let objective = field(&form, "objective");
+    let expectations = if expectation_title.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![Expectation {
+            kind: field(&form, "kind"),
+            title: expectation_title.trim().to_owned(),
+            score: number("score")?.unwrap_or(10),
+            deadline_minutes: number("deadline")?,
+            scope: "any".into(),
+            objective: (!objective.is_empty()).then_some(objective),
+            challenge: None,
+        }]
+    };
+    scenario.injects.push(Inject {
+        key,
+        title: field(&form, "title").trim().to_owned(),
+        offset_minutes: number("offset")?.unwrap_or(0),
+        channel: field(&form, "channel"),
+        audiences: field(&form, "audiences").split(',').map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty()).collect(),
+        sender: field(&form, "sender").trim().to_owned(),
+        content: field(&form, "content"),
+        depends_on: Vec::new(),
+        expectations,
+        attachments: Vec::new(),
+    });
+    scenario.injects.sort_by_key(|i| i.offset_minutes);
+    match state.drills().save_scenario(&actor, Some(&id), "", scenario).await {
+        Ok(_) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.saved")),
+        Err(err) => match form_error(&err) {
+            Some(message) => scenario_view(&state, &viewer, &id, Some(message), None, None).await,
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// Removes an inject no other inject depends on.
+async fn remove_inject(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, key)): Path<(String, String)>,
+    Form(form): Fields,
+) -> Result<Response, PageError> {
+    let actor = viewer.act(&field(&form, "csrf"))?;
+    let (_, mut scenario, _) = state.drills().scenario(actor.principal, &id).await?;
+    if scenario.inject(&key).is_none() {
+        return Err(WebError::NotFound("inject").into());
+    }
+    scenario.injects.retain(|i| i.key != key);
+    match state.drills().save_scenario(&actor, Some(&id), "", scenario).await {
+        Ok(_) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.saved")),
+        Err(err) => match form_error(&err) {
+            Some(message) => scenario_view(&state, &viewer, &id, Some(message), None, None).await,
             None => Err(err.into()),
         },
     }

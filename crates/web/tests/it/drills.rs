@@ -65,6 +65,62 @@ async fn an_exercise_runs_over_http_with_live_scores_and_access_checks() {
     let (status, _) = w.get_with_cookie(&format!("/drills/scenarios/{scenario}"), &player.cookie()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "players do not read the library");
 
+    // Editing in the browser: an inject added by form (a broken one is named), another removed.
+    let inject = |offset: &'static str| {
+        vec![
+            ("csrf", organiser.csrf.clone()),
+            ("title", "Press enquiry".to_owned()),
+            ("offset", offset.to_owned()),
+            ("channel", "news".to_owned()),
+            ("audiences", "".to_owned()),
+            ("content", "A journalist calls.".to_owned()),
+            ("expectation", "Agree a holding statement".to_owned()),
+            ("kind", "text".to_owned()),
+            ("score", "10".to_owned()),
+            ("deadline", "15".to_owned()),
+        ]
+    };
+    let as_pairs = |fields: &Vec<(&'static str, String)>| fields.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let fields = as_pairs(&inject("9999"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, response) = w.post_form(&format!("/drills/scenarios/{scenario}/injects"), &organiser.cookie(), &borrowed).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body_text(response).await.contains("offset_minutes"), "the broken field is named");
+    let fields = as_pairs(&inject("5"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _) = w.post_form(&format!("/drills/scenarios/{scenario}/injects"), &organiser.cookie(), &borrowed).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) =
+        w.post_form(&format!("/drills/scenarios/{scenario}/injects/I02/remove"), &organiser.cookie(), &[("csrf", &organiser.csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, edited, _) = w
+        .state
+        .drills()
+        .scenario(
+            &w.state
+                .auth()
+                .principal_for(&w.store.user_by_email("drills@itu.example").await.unwrap().unwrap(), rampart_auth::Via::Session, None)
+                .await
+                .unwrap(),
+            &scenario,
+        )
+        .await
+        .unwrap();
+    let keys: Vec<(&str, &str)> = edited.injects.iter().map(|i| (i.key.as_str(), i.title.as_str())).collect();
+    assert_eq!(keys, vec![("I01", "STARTEX"), ("I03", "Press enquiry")], "kept in time order, with the next free key");
+    assert_eq!(edited.injects[1].expectations[0].deadline_minutes, Some(15));
+    // Put the removed inject back so the exercise below has it.
+    let (status, _) = post_multipart(
+        &w,
+        "/drills/scenarios/import",
+        &organiser.cookie(),
+        &[("csrf", &organiser.csrf), ("format", "msel"), ("title", "Bank phishing tabletop"), ("text", msel)],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let scenario = w.store.drill_scenarios().await.unwrap().into_iter().find(|s| s.id != scenario).unwrap().id;
+
     // An exercise with a team, a player and an evaluator.
     let (status, response) = w
         .post_form(
