@@ -123,7 +123,7 @@ impl Store {
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .after_connect(sqlite_pragmas)
+            .after_connect(sqlite_writer_pragmas)
             .connect_with(options.clone())
             .await?;
         let read = AnyPoolOptions::new()
@@ -132,6 +132,7 @@ impl Store {
             .after_connect(sqlite_pragmas)
             .connect_with(options)
             .await?;
+        spawn_checkpointer(read.clone());
         Ok(Store { backend: Backend::Sqlite, read, write })
     }
 
@@ -249,6 +250,41 @@ fn sqlite_pragmas<'c>(conn: &'c mut sqlx::AnyConnection, _meta: sqlx::pool::Pool
         .await?;
         Ok(())
     })
+}
+
+/// The single writer does not checkpoint the WAL itself: a checkpoint on
+/// the commit path waits for the file to be synced, and every write queued
+/// behind it waits too (hundreds of flags a second in a drill showed this
+/// as a tail of several hundred milliseconds). A background task
+/// checkpoints instead, passively, from a reader connection.
+fn sqlite_writer_pragmas<'c>(conn: &'c mut sqlx::AnyConnection, meta: sqlx::pool::PoolConnectionMetadata) -> ConnectFuture<'c> {
+    Box::pin(async move {
+        sqlite_pragmas(conn, meta).await?;
+        conn.execute("PRAGMA wal_autocheckpoint = 0;").await?;
+        Ok(())
+    })
+}
+
+/// Checkpoints the WAL every second without blocking the writer (PASSIVE
+/// copies what no reader still needs); stops when the pool closes. When
+/// the last connection to a database closes, SQLite checkpoints anyway.
+fn spawn_checkpointer(read: AnyPool) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if read.is_closed() {
+                return;
+            }
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&read).await {
+                if read.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %err, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Escapes a user's text for a LIKE pattern (escape character `\`), so `_`
