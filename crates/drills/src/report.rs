@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use rampart_auth::access::ExerciseAct;
 use rampart_auth::service::Actor;
 use rampart_core::time;
-use rampart_store::drills::{HotwashRow, ImprovementRow};
+use rampart_store::drills::{ExpectationRow, HotwashRow, ImprovementRow};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -209,36 +209,10 @@ impl Drills {
         let outcomes = self.outcomes(id).await?;
         let standings = self.standings(id).await?;
 
-        // Objectives: obtained over expected, for every team that received the expectation's inject.
-        let mut objectives = Vec::new();
-        for objective in &exercise.scenario.objectives {
+        // Obtained over expected, for every team that received each expectation's inject.
+        let roll_up = |key: &str, title: &str, counts: &dyn Fn(&ExpectationRow) -> bool| {
             let (mut obtained, mut expected, mut met, mut assessed) = (0, 0, 0, 0);
-            for expectation in expectations.iter().filter(|e| e.objective.as_deref() == Some(&objective.key)) {
-                for delivery in deliveries.iter().filter(|d| d.inject_key == expectation.inject_key) {
-                    expected += expectation.expected_score;
-                    assessed += 1;
-                    if let Some(outcome) = outcomes.get(&(expectation.key.clone(), delivery.team_id.clone())) {
-                        obtained += outcome.points;
-                        met += usize::from(outcome.met);
-                    }
-                }
-            }
-            let percent = (expected > 0).then(|| (obtained as f64 * 1000.0 / expected as f64).round() / 10.0);
-            objectives.push(ObjectiveResult {
-                key: objective.key.clone(),
-                title: objective.title.clone(),
-                obtained,
-                expected,
-                percent,
-                met,
-                assessed,
-                rating: rating(percent),
-            });
-        }
-
-        let overall = {
-            let (mut obtained, mut expected, mut met, mut assessed) = (0, 0, 0, 0);
-            for expectation in &expectations {
+            for expectation in expectations.iter().filter(|e| counts(e)) {
                 for delivery in deliveries.iter().filter(|d| d.inject_key == expectation.inject_key) {
                     expected += expectation.expected_score;
                     assessed += 1;
@@ -250,8 +224,8 @@ impl Drills {
             }
             let percent = (expected > 0).then(|| (obtained as f64 * 1000.0 / expected as f64).round() / 10.0);
             ObjectiveResult {
-                key: "overall".into(),
-                title: String::new(),
+                key: key.to_owned(),
+                title: title.to_owned(),
                 obtained,
                 expected,
                 percent,
@@ -260,6 +234,13 @@ impl Drills {
                 rating: rating(percent),
             }
         };
+        let objectives: Vec<ObjectiveResult> = exercise
+            .scenario
+            .objectives
+            .iter()
+            .map(|o| roll_up(&o.key, &o.title, &|e| e.objective.as_deref() == Some(o.key.as_str())))
+            .collect();
+        let overall = roll_up("overall", "", &|_| true);
 
         let team_figures = teams
             .iter()

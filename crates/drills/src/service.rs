@@ -16,7 +16,7 @@ use rampart_auth::access::{ExerciseAct, ExerciseRole, Target, may_in_exercise};
 use rampart_auth::ratelimit::RateLimiter;
 use rampart_auth::service::Actor;
 use rampart_core::{Clock, Permission, new_id, time};
-use rampart_store::drills::{ChallengeRow, DeliveryRow, ExerciseRow, ExpectationRow, InjectRow, MemberRow, PauseRow, ScenarioRow, TeamRow};
+use rampart_store::drills::{ChallengeRow, ExerciseRow, ExpectationRow, InjectRow, MemberRow, PauseRow, ScenarioRow, TeamRow};
 use rampart_store::{AuditEntry, Store, WriteTx};
 use serde::Serialize;
 use serde_json::json;
@@ -701,17 +701,7 @@ impl Drills {
         let mut tx = self.store.begin().await?;
         let mut made = 0;
         for item in &due {
-            let row = DeliveryRow {
-                exercise_id: id.to_owned(),
-                inject_key: item.inject.clone(),
-                team_id: item.team_id.clone(),
-                delivered_at: now.clone(),
-                delivered_elapsed: exercise.elapsed,
-                acknowledged_at: None,
-                acknowledged_elapsed: None,
-                acknowledged_by: None,
-            };
-            if tx.drill_delivery_insert(&row).await? {
+            if tx.drill_delivery_insert(id, &item.inject, &item.team_id, &now, exercise.elapsed).await? {
                 made += 1;
             }
         }
@@ -759,17 +749,7 @@ impl Drills {
         let mut tx = self.store.begin().await?;
         let mut made = 0;
         for team in self.store.drill_teams(id).await?.into_iter().filter(|t| timeline::reaches(&audiences, &t.audience)) {
-            let row = DeliveryRow {
-                exercise_id: id.to_owned(),
-                inject_key: key.to_owned(),
-                team_id: team.id,
-                delivered_at: now.clone(),
-                delivered_elapsed: exercise.elapsed,
-                acknowledged_at: None,
-                acknowledged_elapsed: None,
-                acknowledged_by: None,
-            };
-            if tx.drill_delivery_insert(&row).await? {
+            if tx.drill_delivery_insert(id, key, &team.id, &now, exercise.elapsed).await? {
                 made += 1;
             }
         }

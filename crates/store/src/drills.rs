@@ -690,18 +690,25 @@ impl WriteTx {
     }
 
     /// Records a delivery, not yet acknowledged; false when the team already had the inject.
-    pub async fn drill_delivery_insert(&mut self, row: &DeliveryRow) -> Result<bool, StoreError> {
+    pub async fn drill_delivery_insert(
+        &mut self,
+        exercise: &str,
+        inject: &str,
+        team: &str,
+        at: &str,
+        elapsed: f64,
+    ) -> Result<bool, StoreError> {
         let done = exec!(
             self,
             format!(
                 "INSERT INTO drill_deliveries ({DELIVERY}) VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL) \
                  ON CONFLICT (exercise_id, inject_key, team_id) DO NOTHING"
             ),
-            row.exercise_id.clone(),
-            row.inject_key.clone(),
-            row.team_id.clone(),
-            row.delivered_at.clone(),
-            row.delivered_elapsed
+            exercise.to_owned(),
+            inject.to_owned(),
+            team.to_owned(),
+            at.to_owned(),
+            elapsed
         )?;
         Ok(done.rows_affected() > 0)
     }

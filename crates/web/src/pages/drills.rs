@@ -170,13 +170,13 @@ async fn import_scenario(State(state): State<AppState>, viewer: Viewer, mut mult
         }
         _ => state.drills().import_scenario_json(&actor, &org, &text).await,
     };
-    match result {
-        Ok(id) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.imported")),
-        Err(err) => match form_error(&err) {
-            Some(message) => index_view(&state, &viewer, Some(message), None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(
+        result,
+        |id| format!("/drills/scenarios/{id}"),
+        "drills.scenario.imported",
+        |message| index_view(&state, &viewer, Some(message), None),
+    )
+    .await
 }
 
 // ----- one scenario ----------------------------------------------------------
@@ -234,13 +234,13 @@ async fn save_scenario(
         Ok(scenario) => state.drills().save_scenario(&actor, Some(&id), "", scenario).await,
         Err(err) => Err(err),
     };
-    match result {
-        Ok(_) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.saved")),
-        Err(err) => match form_error(&err) {
-            Some(message) => scenario_view(&state, &viewer, &id, Some(message), Some(text), None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(
+        result,
+        |_| format!("/drills/scenarios/{id}"),
+        "drills.scenario.saved",
+        |message| scenario_view(&state, &viewer, &id, Some(message), Some(text), None),
+    )
+    .await
 }
 
 /// Fields: csrf, `title`, `offset` (minutes), `channel`, `audiences`
@@ -292,13 +292,13 @@ async fn add_inject(
         attachments: Vec::new(),
     });
     scenario.injects.sort_by_key(|i| i.offset_minutes);
-    match state.drills().save_scenario(&actor, Some(&id), "", scenario).await {
-        Ok(_) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.saved")),
-        Err(err) => match form_error(&err) {
-            Some(message) => scenario_view(&state, &viewer, &id, Some(message), None, None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(
+        state.drills().save_scenario(&actor, Some(&id), "", scenario).await,
+        |_| format!("/drills/scenarios/{id}"),
+        "drills.scenario.saved",
+        |message| scenario_view(&state, &viewer, &id, Some(message), None, None),
+    )
+    .await
 }
 
 /// Removes an inject no other inject depends on.
@@ -314,13 +314,13 @@ async fn remove_inject(
         return Err(WebError::NotFound("inject").into());
     }
     scenario.injects.retain(|i| i.key != key);
-    match state.drills().save_scenario(&actor, Some(&id), "", scenario).await {
-        Ok(_) => Ok(back(format!("/drills/scenarios/{id}"), "drills.scenario.saved")),
-        Err(err) => match form_error(&err) {
-            Some(message) => scenario_view(&state, &viewer, &id, Some(message), None, None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(
+        state.drills().save_scenario(&actor, Some(&id), "", scenario).await,
+        |_| format!("/drills/scenarios/{id}"),
+        "drills.scenario.saved",
+        |message| scenario_view(&state, &viewer, &id, Some(message), None, None),
+    )
+    .await
 }
 
 async fn export_scenario(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
@@ -346,13 +346,13 @@ async fn create_exercise(State(state): State<AppState>, viewer: Viewer, Form(for
     let actor = viewer.act(&field(&form, "csrf"))?;
     let scenario = field(&form, "scenario");
     let speed: f64 = field(&form, "speed").trim().parse().map_err(|_| WebError::invalid("speed", "must be a number"))?;
-    match state.drills().create_exercise(&actor, &scenario, &field(&form, "title"), speed, None).await {
-        Ok(id) => Ok(back(format!("/drills/exercises/{id}"), "drills.console.created")),
-        Err(err) => match form_error(&err) {
-            Some(message) => scenario_view(&state, &viewer, &scenario, Some(message), None, None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(
+        state.drills().create_exercise(&actor, &scenario, &field(&form, "title"), speed, None).await,
+        |id| format!("/drills/exercises/{id}"),
+        "drills.console.created",
+        |message| scenario_view(&state, &viewer, &scenario, Some(message), None, None),
+    )
+    .await
 }
 
 // ----- the director's console -------------------------------------------------
@@ -398,6 +398,28 @@ async fn console_page(
     console_view(&state, &viewer, &id, None, query.done.as_deref()).await
 }
 
+/// The answer to a form: on success, the page `to` makes of the result
+/// with the flash `done`; a refusal that belongs on the form (bad input, a
+/// state that forbids it) shows the form's page again with the reason;
+/// anything else is an error page.
+async fn answer<T, Fut>(
+    result: Result<T, DrillsError>,
+    to: impl FnOnce(T) -> String,
+    done: &str,
+    reshow: impl FnOnce(String) -> Fut,
+) -> Result<Response, PageError>
+where
+    Fut: std::future::Future<Output = Result<Response, PageError>>,
+{
+    match result {
+        Ok(value) => Ok(back(to(value), done)),
+        Err(err) => match form_error(&err) {
+            Some(message) => reshow(message).await,
+            None => Err(err.into()),
+        },
+    }
+}
+
 /// Shows a console action's outcome: back to the console, or the console with the reason.
 async fn console_outcome<T>(
     state: &AppState,
@@ -406,13 +428,7 @@ async fn console_outcome<T>(
     result: Result<T, DrillsError>,
     done: &str,
 ) -> Result<Response, PageError> {
-    match result {
-        Ok(_) => Ok(back(format!("/drills/exercises/{id}"), done)),
-        Err(err) => match form_error(&err) {
-            Some(message) => console_view(state, viewer, id, Some(message), None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(result, |_| format!("/drills/exercises/{id}"), done, |message| console_view(state, viewer, id, Some(message), None)).await
 }
 
 /// Fields: csrf, `action` (start, pause, resume, finish, cancel), `reason`.
@@ -545,13 +561,7 @@ async fn play_outcome<T>(
     result: Result<T, DrillsError>,
     done: &str,
 ) -> Result<Response, PageError> {
-    match result {
-        Ok(_) => Ok(back(format!("/drills/exercises/{id}/play"), done)),
-        Err(err) => match form_error(&err) {
-            Some(message) => play_view(state, viewer, id, Some(message), None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(result, |_| format!("/drills/exercises/{id}/play"), done, |message| play_view(state, viewer, id, Some(message), None)).await
 }
 
 async fn acknowledge(
@@ -721,13 +731,14 @@ async fn evaluate(
     let score: i64 = field(&form, "score").trim().parse().map_err(|_| WebError::invalid("score", "must be a whole number"))?;
     let result =
         state.drills().evaluate(&actor, &id, &field(&form, "expectation"), &field(&form, "team"), score, &field(&form, "comment")).await;
-    match result {
-        Ok(()) => Ok(back(format!("/drills/exercises/{id}/evaluate"), "drills.evaluate.saved")),
-        Err(err) => match form_error(&err) {
-            Some(message) => evaluate_view(&state, &viewer, &id, Some(message), &DoneQuery::default()).await,
-            None => Err(err.into()),
-        },
-    }
+    let no_query = DoneQuery::default();
+    answer(
+        result,
+        |()| format!("/drills/exercises/{id}/evaluate"),
+        "drills.evaluate.saved",
+        |message| evaluate_view(&state, &viewer, &id, Some(message), &no_query),
+    )
+    .await
 }
 
 // ----- the scoreboard ------------------------------------------------------------
@@ -910,13 +921,13 @@ async fn add_improvement(
         owner: field(&form, "owner"),
         due_on: field(&form, "due_on"),
     };
-    match state.drills().add_improvement(&actor, &id, &input).await {
-        Ok(_) => Ok(back(format!("/drills/exercises/{id}/report"), "drills.report.added")),
-        Err(err) => match form_error(&err) {
-            Some(message) => report_view(&state, &viewer, &id, Some(message), None).await,
-            None => Err(err.into()),
-        },
-    }
+    answer(
+        state.drills().add_improvement(&actor, &id, &input).await,
+        |_| format!("/drills/exercises/{id}/report"),
+        "drills.report.added",
+        |message| report_view(&state, &viewer, &id, Some(message), None),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -963,11 +974,12 @@ async fn hotwash(State(state): State<AppState>, viewer: Viewer, Path(id): Path<S
         to_improve: field(&form, "to_improve"),
         anonymous: !field(&form, "anonymous").is_empty(),
     };
-    match state.drills().hotwash(&actor, &id, &input).await {
-        Ok(()) => Ok(back(format!("/drills/exercises/{id}/hotwash"), "drills.hotwash.thanks")),
-        Err(err) => match form_error(&err) {
-            Some(message) => hotwash_view(&state, &viewer, &id, Some(message), None).await,
-            None => Err(err.into()),
-        },
-    }
+    let result = state.drills().hotwash(&actor, &id, &input).await;
+    answer(
+        result,
+        |()| format!("/drills/exercises/{id}/hotwash"),
+        "drills.hotwash.thanks",
+        |message| hotwash_view(&state, &viewer, &id, Some(message), None),
+    )
+    .await
 }
