@@ -402,3 +402,96 @@ pub fn stix_validate(file: &std::path::Path, repeat: usize) -> Result<(), CliErr
     );
     Ok(())
 }
+
+/// Longest-prefix match over `prefixes` random IPv4 networks (lengths
+/// spread as in a full routing table: most /24, then /16 to /23, a few
+/// longer), `lookups` addresses on one thread. The baseline in the same
+/// run is the straightforward structure: one hash map per prefix length,
+/// longest first.
+pub fn feed_lpm(prefixes: usize, lookups: usize) -> Result<(), CliError> {
+    use rampart_feeds::lpm::Builder;
+    use std::collections::HashMap;
+    use std::net::Ipv4Addr;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut networks = Vec::with_capacity(prefixes);
+    for _ in 0..prefixes {
+        let roll = next() % 100;
+        let len: u8 = match roll {
+            0..=59 => 24,
+            60..=89 => 16 + (next() % 8) as u8,
+            90..=96 => 8 + (next() % 8) as u8,
+            _ => 25 + (next() % 8) as u8,
+        };
+        let address = next() as u32;
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+        networks.push((address & mask, len));
+    }
+    let built = Instant::now();
+    let mut builder = Builder::new();
+    for (i, (network, len)) in networks.iter().enumerate() {
+        builder.insert_v4(Ipv4Addr::from(*network), *len, i as u32);
+    }
+    let table = builder.build();
+    let build_seconds = built.elapsed().as_secs_f64();
+    let addresses: Vec<u32> = (0..lookups.min(1 << 24)).map(|_| next() as u32).collect();
+    let rounds = lookups.div_ceil(addresses.len().max(1));
+    let started = Instant::now();
+    let mut found = 0u64;
+    for _ in 0..rounds {
+        for address in &addresses {
+            if let Some(value) = table.lookup_v4(*address) {
+                found = found.wrapping_add(u64::from(*value));
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let done = (rounds * addresses.len()) as f64;
+    // The baseline: per-length hash maps.
+    let mut by_length: HashMap<u8, HashMap<u32, u32>> = HashMap::new();
+    for (i, (network, len)) in networks.iter().enumerate() {
+        by_length.entry(*len).or_default().insert(*network, i as u32);
+    }
+    let mut lengths: Vec<(u8, HashMap<u32, u32>)> = by_length.into_iter().collect();
+    lengths.sort_by_key(|entry| std::cmp::Reverse(entry.0));
+    let sample = &addresses[..addresses.len().min(2_000_000)];
+    let baseline_started = Instant::now();
+    let mut baseline_found = 0u64;
+    let mut agree = true;
+    for address in sample {
+        let hit = lengths.iter().find_map(|(len, map)| {
+            let mask = if *len == 0 { 0 } else { u32::MAX << (32 - u32::from(*len)) };
+            map.get(&(address & mask)).copied()
+        });
+        if let Some(value) = hit {
+            baseline_found = baseline_found.wrapping_add(u64::from(value));
+        }
+        agree &= hit == table.lookup_v4(*address).copied();
+    }
+    let baseline_seconds = baseline_started.elapsed().as_secs_f64();
+    let rate = done / seconds;
+    let baseline_rate = sample.len() as f64 / baseline_seconds;
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "feed-lpm",
+            "prefixes": prefixes,
+            "lookups": done,
+            "build_seconds": build_seconds,
+            "lookups_per_second": rate,
+            "baseline_lookups_per_second": baseline_rate,
+            "ratio": rate / baseline_rate,
+            "answers_agree": agree,
+            "checksum": found ^ baseline_found,
+        })
+    );
+    if !agree {
+        return Err(CliError::Other("the table and the baseline disagree".into()));
+    }
+    Ok(())
+}

@@ -3,8 +3,8 @@
 use crate::config::{Config, ConfigError, LogFormat, RawConfig};
 use crate::error::CliError;
 use crate::{
-    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CopCommand, CountryCommand, GciCommand, GrantArgs, OrgCommand,
-    ServeArgs, UserCommand, demo,
+    AuditCommand, BenchCommand, CirtCommand, Cli, Command, ConfigCommand, CopCommand, CountryCommand, FeedsCommand, GciCommand, GrantArgs,
+    OrgCommand, ServeArgs, UserCommand, demo,
 };
 use rampart_auth::service::{Actor, NewUserRequest};
 use rampart_auth::{AuthConfig, AuthService, Principal, Scope};
@@ -213,6 +213,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 (None, None) => return Err(CliError::Invalid("give --list FILE or --stored NAME".into())),
             };
             crate::cop::match_command(entries, &images, hashes.as_deref(), radius)
+        }
+        Command::Feeds(FeedsCommand::Check { file }) => crate::feeds::check(&file),
+        Command::Bench(BenchCommand::FeedLpm { prefixes, lookups }) => crate::bench::feed_lpm(prefixes, lookups),
+        Command::Ingest { file, feed, pipeline, journal, report, geoip_city, geoip_asn, json, quiet } => {
+            let store = ready_store(&config, OpenMode::Create).await?;
+            let args = crate::feeds::IngestArgs { file, feed, pipeline, journal, report, geoip_city, geoip_asn, json, quiet };
+            crate::feeds::ingest(store, &config, args).await
         }
         Command::Drill(command) => {
             let store = ready_store(&config, OpenMode::ExistingOnly).await?;

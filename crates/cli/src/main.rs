@@ -12,6 +12,7 @@ mod demo;
 mod drill_bench;
 mod drills;
 mod error;
+mod feeds;
 mod gci;
 mod intel;
 
@@ -78,6 +79,45 @@ pub enum Command {
     /// Cyberdrills: the scenario library and after-action reports.
     #[command(subcommand)]
     Drill(DrillCommand),
+    /// Read a feed file (a Shadowserver report, CSV, JSON lines) through the
+    /// pipeline: parse, enrich, deduplicate, store; prints a summary.
+    Ingest {
+        file: PathBuf,
+        /// The feed it belongs to (a [[feed]] of --pipeline, or a
+        /// Shadowserver feed of that name with the usual chain).
+        #[arg(long)]
+        feed: String,
+        /// The pipeline configuration (TOML).
+        #[arg(long)]
+        pipeline: Option<PathBuf>,
+        /// The journal folder (default: beside the SQLite database).
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// The Shadowserver report, when the file's name does not say.
+        #[arg(long)]
+        report: Option<String>,
+        /// MaxMind City (or Country) database for geolocation.
+        #[arg(long)]
+        geoip_city: Option<PathBuf>,
+        /// MaxMind ASN database.
+        #[arg(long)]
+        geoip_asn: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The feed pipeline's configuration.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedsCommand {
+    /// Check a pipeline configuration; every mistake is named with its line.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -230,6 +270,14 @@ pub enum BenchCommand {
         /// decoding JPEGs to their luma plane as matching does.
         #[arg(long)]
         exact: bool,
+    },
+    /// Longest-prefix lookups: a table of N random prefixes, M random
+    /// addresses looked up on one thread; prints lookups per second.
+    FeedLpm {
+        #[arg(long, default_value_t = 1_000_000)]
+        prefixes: usize,
+        #[arg(long, default_value_t = 50_000_000)]
+        lookups: usize,
     },
     /// The GCI uncertainty analysis: synthetic countries, Monte Carlo draws, one thread.
     Gci {

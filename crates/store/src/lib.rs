@@ -12,6 +12,7 @@ pub mod audit;
 pub mod cirt;
 pub mod drills;
 mod error;
+pub mod feeds;
 pub mod gci;
 pub mod hotline;
 pub mod indicators;

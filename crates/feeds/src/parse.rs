@@ -1,0 +1,97 @@
+//! Parsers: a source's rows to harmonised events. A parser is bound to a
+//! source once (its header, its report type) and then turns each row into
+//! an event or a reason for quarantine.
+
+use crate::FeedError;
+use crate::config::{FeedConfig, ParserKind};
+use crate::event::Event;
+use crate::record::SourceInfo;
+use crate::shadowserver::{BoundReport, Schema};
+use serde_json::Value;
+
+#[derive(Debug)]
+pub enum SourceParser {
+    Shadowserver(Box<BoundReport>),
+    Csv {
+        columns: Vec<(String, usize)>,
+        width: usize,
+    },
+    JsonLines,
+    /// The source could not be bound (no such report, a required column
+    /// missing from the header): every row is quarantined with this reason.
+    Broken(String),
+}
+
+impl SourceParser {
+    pub fn bind(feed: &FeedConfig, schema: &Schema, source: &SourceInfo) -> SourceParser {
+        let header: Vec<&str> = source.header.iter().map(String::as_str).collect();
+        match &feed.parser {
+            ParserKind::Shadowserver { report } => {
+                let found = match report {
+                    Some(name) => schema.report(name),
+                    None => schema.report_for_file(&source.name),
+                };
+                let Some(found) = found else {
+                    return SourceParser::Broken(format!(
+                        "no Shadowserver report matches `{}`; name the report in the feed's configuration",
+                        report.as_deref().unwrap_or(&source.name)
+                    ));
+                };
+                match BoundReport::bind(found, &header) {
+                    Ok(bound) => SourceParser::Shadowserver(Box::new(bound)),
+                    Err(err) => SourceParser::Broken(format!("header: {err}")),
+                }
+            }
+            ParserKind::Csv { columns } => {
+                let mut bound = Vec::new();
+                for (field, column) in columns {
+                    match header.iter().position(|h| h.trim() == column) {
+                        Some(index) => bound.push((field.clone(), index)),
+                        None => return SourceParser::Broken(format!("header: column `{column}` (for {field}) is missing")),
+                    }
+                }
+                SourceParser::Csv { columns: bound, width: header.len() }
+            }
+            ParserKind::JsonLines => SourceParser::JsonLines,
+        }
+    }
+
+    /// One row to an event (before the feed's constants and the experts).
+    pub fn event(&self, fields: &[String]) -> Result<Event, FeedError> {
+        match self {
+            SourceParser::Shadowserver(bound) => bound.event(fields),
+            SourceParser::Csv { columns, width } => {
+                if fields.len() != *width {
+                    return Err(FeedError::field("row", format!("has {} columns where the header has {width}", fields.len())));
+                }
+                let mut event = Event::new();
+                for (field, index) in columns {
+                    let text = fields.get(*index).map(String::as_str).unwrap_or_default();
+                    event.add(field, Value::String(text.to_owned()))?;
+                }
+                Ok(event)
+            }
+            SourceParser::JsonLines => {
+                let line = fields.first().map(String::as_str).unwrap_or_default();
+                Event::from_json(line)
+            }
+            SourceParser::Broken(reason) => Err(FeedError::field("source", reason.clone())),
+        }
+    }
+
+    /// Whether the input has a header line (CSV) or not (JSON lines).
+    pub fn has_header(kind: &ParserKind) -> bool {
+        !matches!(kind, ParserKind::JsonLines)
+    }
+}
+
+/// The original row as CSV text, for `raw` and for quarantine.
+pub fn row_text(fields: &[String]) -> String {
+    if fields.len() == 1 && !fields[0].contains([',', '"', '\n', '\r']) {
+        return fields[0].clone();
+    }
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let _ = writer.write_record(fields);
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_owned()
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the feed pipeline on both databases: a
+//! Shadowserver report from file to attributed, deduplicated events, bad
+//! rows in quarantine, replay of the journal after a crash, and
+//! idempotent re-ingest.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod pipeline;

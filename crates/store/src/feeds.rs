@@ -1,0 +1,393 @@
+//! The feed pipeline's rows (migration 0015). Parsing, enrichment and
+//! deduplication happen in `rampart-feeds`; this module stores batches
+//! idempotently and answers the pipeline's and the pages' questions.
+
+use crate::{Page, PageRequest, Store, StoreError, WriteTx};
+use serde::Serialize;
+
+/// One harmonised event as stored.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedEventRow {
+    pub id: String,
+    pub feed: String,
+    pub event_time: String,
+    pub observed_at: String,
+    pub taxonomy: String,
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub identifier: String,
+    pub source_ip: Option<String>,
+    pub source_asn: Option<i64>,
+    pub source_cc: Option<String>,
+    pub org_id: Option<String>,
+    pub tlp: String,
+    pub dedup_key: i64,
+    /// The whole event: IntelMQ's flat JSON object.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct QuarantineRow {
+    pub feed: String,
+    pub run_id: String,
+    pub source_name: String,
+    pub line: i64,
+    pub reason: String,
+    pub raw: String,
+    pub received_at: String,
+}
+
+/// What one source (a file, a push, a poll) gave and what became of it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedRunRow {
+    pub id: String,
+    pub feed: String,
+    pub source_name: String,
+    pub started_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+    pub read_count: i64,
+    pub parsed: i64,
+    pub quarantined: i64,
+    pub duplicates: i64,
+    pub filtered: i64,
+    pub stored: i64,
+    pub incidents: i64,
+}
+
+/// Counts to add to a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunCounts {
+    pub read: i64,
+    pub parsed: i64,
+    pub quarantined: i64,
+    pub duplicates: i64,
+    pub filtered: i64,
+    pub stored: i64,
+    pub incidents: i64,
+}
+
+impl RunCounts {
+    pub fn add(&mut self, other: &RunCounts) {
+        self.read += other.read;
+        self.parsed += other.parsed;
+        self.quarantined += other.quarantined;
+        self.duplicates += other.duplicates;
+        self.filtered += other.filtered;
+        self.stored += other.stored;
+        self.incidents += other.incidents;
+    }
+}
+
+/// The whole registry in one read, for the constituency expert.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryDump {
+    pub networks: Vec<(String, String)>,
+    pub asns: Vec<(String, i64)>,
+    pub domains: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FeedEventFilter {
+    pub feed: Option<String>,
+    pub org_id: Option<String>,
+    pub kind: Option<String>,
+    pub source_ip: Option<String>,
+    /// Only events labelled with one of these (the caller's TLP check);
+    /// `None` for every label.
+    pub tlps: Option<Vec<String>>,
+    /// Only events attributed to one of these constituents; `None` for all.
+    pub orgs: Option<Vec<String>>,
+}
+
+const EVENT_COLUMNS: &str =
+    "id, feed, event_time, observed_at, taxonomy, type, identifier, source_ip, source_asn, source_cc, org_id, tlp, dedup_key, body";
+
+/// Rows per INSERT: 14 columns × 400 stays well inside both databases'
+/// limits on bound parameters, and large statements amortise the round trip.
+const ROWS_PER_STATEMENT: usize = 400;
+
+impl WriteTx {
+    /// Inserts events that are not stored yet; returns the ids that were
+    /// new. An id already present is left as it is (a replay).
+    pub async fn feed_events_insert(&mut self, rows: &[FeedEventRow]) -> Result<Vec<String>, StoreError> {
+        let mut inserted = Vec::new();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::with_capacity(128 + chunk.len() * 80);
+            sql.push_str("INSERT INTO feed_events (");
+            sql.push_str(EVENT_COLUMNS);
+            sql.push_str(") VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                let base = i * 14;
+                sql.push('(');
+                for column in 1..=14 {
+                    if column > 1 {
+                        sql.push(',');
+                    }
+                    sql.push('$');
+                    sql.push_str(&(base + column).to_string());
+                }
+                sql.push(')');
+            }
+            sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+            let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                query = query
+                    .bind(row.id.clone())
+                    .bind(row.feed.clone())
+                    .bind(row.event_time.clone())
+                    .bind(row.observed_at.clone())
+                    .bind(row.taxonomy.clone())
+                    .bind(row.kind.clone())
+                    .bind(row.identifier.clone())
+                    .bind(row.source_ip.clone())
+                    .bind(row.source_asn)
+                    .bind(row.source_cc.clone())
+                    .bind(row.org_id.clone())
+                    .bind(row.tlp.clone())
+                    .bind(row.dedup_key)
+                    .bind(row.body.clone());
+            }
+            inserted.extend(query.fetch_all(self.conn()).await?);
+        }
+        Ok(inserted)
+    }
+
+    /// Keeps a row that could not be parsed; the same line of the same run
+    /// is kept once however often it is replayed.
+    pub async fn feed_quarantine_add(&mut self, row: &QuarantineRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feed_quarantine (feed, run_id, source_name, line, reason, raw, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, line) DO NOTHING",
+        )
+        .bind(row.feed.clone())
+        .bind(row.run_id.clone())
+        .bind(row.source_name.clone())
+        .bind(row.line)
+        .bind(row.reason.clone())
+        .bind(row.raw.clone())
+        .bind(row.received_at.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Adds counts to a run, creating it on first sight.
+    pub async fn feed_run_add(&mut self, id: &str, feed: &str, source_name: &str, counts: &RunCounts, at: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feed_runs (id, feed, source_name, started_at, updated_at, finished_at, read_count, parsed, quarantined, \
+             duplicates, filtered, stored, incidents) VALUES ($1, $2, $3, $4, $4, NULL, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id) DO UPDATE SET updated_at = $4, read_count = feed_runs.read_count + $5, \
+             parsed = feed_runs.parsed + $6, quarantined = feed_runs.quarantined + $7, duplicates = feed_runs.duplicates + $8, \
+             filtered = feed_runs.filtered + $9, stored = feed_runs.stored + $10, incidents = feed_runs.incidents + $11",
+        )
+        .bind(id.to_owned())
+        .bind(feed.to_owned())
+        .bind(source_name.to_owned())
+        .bind(at.to_owned())
+        .bind(counts.read)
+        .bind(counts.parsed)
+        .bind(counts.quarantined)
+        .bind(counts.duplicates)
+        .bind(counts.filtered)
+        .bind(counts.stored)
+        .bind(counts.incidents)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn feed_run_finish(&mut self, id: &str, at: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE feed_runs SET finished_at = $2, updated_at = $2 WHERE id = $1")
+            .bind(id.to_owned())
+            .bind(at.to_owned())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Records, in the batch's own transaction, the last journal record
+    /// the batch covers: a replay after a crash skips what committed.
+    pub async fn feed_mark_set(&mut self, journal_id: &str, seq: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feed_marks (journal_id, seq) VALUES ($1, $2) \
+             ON CONFLICT (journal_id) DO UPDATE SET seq = CASE WHEN feed_marks.seq > $2 THEN feed_marks.seq ELSE $2 END",
+        )
+        .bind(journal_id.to_owned())
+        .bind(seq)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The incident that gathers a constituent's events of one type in one
+    /// window, if it is open already.
+    pub async fn feed_incident_get(&mut self, org_id: &str, kind: &str, window_start: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT incident_id FROM feed_incidents WHERE org_id = $1 AND type = $2 AND window_start = $3")
+            .bind(org_id.to_owned())
+            .bind(kind.to_owned())
+            .bind(window_start.to_owned())
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    pub async fn feed_incident_count(
+        &mut self,
+        org_id: &str,
+        kind: &str,
+        window_start: &str,
+        incident_id: &str,
+        events: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feed_incidents (org_id, type, window_start, incident_id, events) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, type, window_start) DO UPDATE SET events = feed_incidents.events + $5",
+        )
+        .bind(org_id.to_owned())
+        .bind(kind.to_owned())
+        .bind(window_start.to_owned())
+        .bind(incident_id.to_owned())
+        .bind(events)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn feed_mark(&self, journal_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT seq FROM feed_marks WHERE journal_id = $1")
+            .bind(journal_id.to_owned())
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
+    /// (dedup key, event time) of a feed's events from `since` on, to
+    /// rebuild the deduplication window at start.
+    pub async fn feed_dedup_window(&self, feed: &str, since: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT dedup_key, event_time FROM feed_events WHERE feed = $1 AND event_time >= $2")
+            .bind(feed.to_owned())
+            .bind(since.to_owned())
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    /// The newest event time stored for a feed.
+    pub async fn feed_latest_time(&self, feed: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT MAX(event_time) FROM feed_events WHERE feed = $1")
+            .bind(feed.to_owned())
+            .fetch_one(self.reader())
+            .await?)
+    }
+
+    pub async fn feed_registry(&self) -> Result<RegistryDump, StoreError> {
+        let networks = sqlx::query_as("SELECT org_id, network FROM constituency_networks ORDER BY prefix_len, network")
+            .fetch_all(self.reader())
+            .await?;
+        let asns = sqlx::query_as("SELECT org_id, asn FROM constituency_asns ORDER BY asn, org_id").fetch_all(self.reader()).await?;
+        let domains =
+            sqlx::query_as("SELECT org_id, domain FROM constituency_domains ORDER BY domain, org_id").fetch_all(self.reader()).await?;
+        Ok(RegistryDump { networks, asns, domains })
+    }
+
+    /// Events newest first, a page at a time (the cursor is the last `seq`).
+    pub async fn feed_events(&self, filter: &FeedEventFilter, page: &PageRequest) -> Result<Page<FeedEventRow>, StoreError> {
+        let mut conditions =
+            vec!["($1 = '' OR feed = $1)", "($2 = '' OR org_id = $2)", "($3 = '' OR type = $3)", "($4 = '' OR source_ip = $4)"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
+        let after: i64 = page.after.as_deref().and_then(|a| a.parse().ok()).unwrap_or(i64::MAX);
+        conditions.push("seq < $5".into());
+        let mut next = 6;
+        let mut extra: Vec<String> = Vec::new();
+        for (list, column) in [(&filter.tlps, "tlp"), (&filter.orgs, "org_id")] {
+            if let Some(list) = list {
+                if list.is_empty() {
+                    conditions.push("1 = 0".into());
+                    continue;
+                }
+                let marks: Vec<String> = list
+                    .iter()
+                    .map(|value| {
+                        extra.push(value.clone());
+                        next += 1;
+                        format!("${}", next - 1)
+                    })
+                    .collect();
+                conditions.push(format!("{column} IN ({})", marks.join(", ")));
+            }
+        }
+        let sql = format!(
+            "SELECT seq, {EVENT_COLUMNS} FROM feed_events WHERE {} ORDER BY seq DESC LIMIT {}",
+            conditions.join(" AND "),
+            page.fetch_limit()
+        );
+        let mut query = sqlx::query_as::<_, SeqRow>(sqlx::AssertSqlSafe(sql))
+            .bind(filter.feed.clone().unwrap_or_default())
+            .bind(filter.org_id.clone().unwrap_or_default())
+            .bind(filter.kind.clone().unwrap_or_default())
+            .bind(filter.source_ip.clone().unwrap_or_default())
+            .bind(after);
+        for value in extra {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
+        let page = page.finish(rows, |r| r.seq.to_string());
+        Ok(Page { items: page.items.into_iter().map(|r| r.row).collect(), next_cursor: page.next_cursor })
+    }
+
+    pub async fn feed_event_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM feed_events").fetch_one(self.reader()).await?)
+    }
+
+    /// Ids of every stored event of a feed, for tests and checks.
+    pub async fn feed_event_ids(&self, feed: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM feed_events WHERE feed = $1 ORDER BY id")
+            .bind(feed.to_owned())
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    pub async fn feed_runs(&self, limit: i64) -> Result<Vec<FeedRunRow>, StoreError> {
+        Ok(sqlx::query_as::<_, FeedRunRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, feed, source_name, started_at, updated_at, finished_at, read_count, parsed, quarantined, duplicates, \
+             filtered, stored, incidents FROM feed_runs ORDER BY updated_at DESC, id LIMIT {}",
+            limit.clamp(1, 1000)
+        )))
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    pub async fn feed_run_get(&self, id: &str) -> Result<Option<FeedRunRow>, StoreError> {
+        Ok(sqlx::query_as::<_, FeedRunRow>(
+            "SELECT id, feed, source_name, started_at, updated_at, finished_at, read_count, parsed, quarantined, duplicates, \
+             filtered, stored, incidents FROM feed_runs WHERE id = $1",
+        )
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?)
+    }
+
+    pub async fn feed_quarantine(&self, run_id: Option<&str>, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
+        Ok(sqlx::query_as::<_, QuarantineRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT feed, run_id, source_name, line, reason, raw, received_at FROM feed_quarantine \
+             WHERE ($1 = '' OR run_id = $1) ORDER BY seq DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        )))
+        .bind(run_id.unwrap_or_default().to_owned())
+        .fetch_all(self.reader())
+        .await?)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SeqRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: FeedEventRow,
+}
