@@ -1379,15 +1379,7 @@ impl Desk {
         for org_id in &constituents {
             let org = self.org(org_id).await?;
             let contacts = self.store.contacts_of(&org.id).await?;
-            // Role addresses for incidents or abuse first; any contact otherwise.
-            let preferred: Vec<_> = contacts
-                .iter()
-                .filter(|c| {
-                    let role = c.role.to_lowercase();
-                    role.contains("incident") || role.contains("abuse") || role.contains("security")
-                })
-                .collect();
-            let chosen: Vec<_> = if preferred.is_empty() { contacts.iter().collect() } else { preferred };
+            let chosen = crate::feed_incidents::choose_recipients(&contacts);
             if chosen.is_empty() {
                 return Err(invalid("constituents", format!("{} has no contact to notify; add one on its organisation page", org.name)));
             }

@@ -12,6 +12,7 @@ pub mod csaf;
 pub mod desk;
 pub mod encryption;
 mod error;
+pub mod feed_incidents;
 pub mod intake;
 pub mod iodef;
 pub mod notify;

@@ -215,10 +215,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             crate::cop::match_command(entries, &images, hashes.as_deref(), radius)
         }
         Command::Feeds(FeedsCommand::Check { file }) => crate::feeds::check(&file),
-        Command::Bench(BenchCommand::FeedLpm { prefixes, lookups }) => crate::bench::feed_lpm(prefixes, lookups),
-        Command::Ingest { file, feed, pipeline, journal, report, geoip_city, geoip_asn, json, quiet } => {
+        Command::Feeds(FeedsCommand::Run { pipeline, journal, once, interval }) => {
             let store = ready_store(&config, OpenMode::Create).await?;
-            let args = crate::feeds::IngestArgs { file, feed, pipeline, journal, report, geoip_city, geoip_asn, json, quiet };
+            crate::feeds::run_folders(store, &config, &pipeline, journal, once, interval).await
+        }
+        Command::Bench(BenchCommand::FeedLpm { prefixes, lookups }) => crate::bench::feed_lpm(prefixes, lookups),
+        Command::Bench(BenchCommand::FeedRegistry { orgs, networks }) => {
+            let store = ready_store(&config, OpenMode::Create).await?;
+            crate::feeds::bench_registry(&store, orgs, networks).await
+        }
+        Command::Ingest { file, feed, pipeline, journal, report, geoip_city, geoip_asn, cirt, json, quiet } => {
+            let store = ready_store(&config, OpenMode::Create).await?;
+            let args = crate::feeds::IngestArgs { file, feed, pipeline, journal, report, geoip_city, geoip_asn, cirt, json, quiet };
             crate::feeds::ingest(store, &config, args).await
         }
         Command::Drill(command) => {

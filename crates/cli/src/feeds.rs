@@ -69,6 +69,7 @@ pub struct IngestArgs {
     pub report: Option<String>,
     pub geoip_city: Option<PathBuf>,
     pub geoip_asn: Option<PathBuf>,
+    pub cirt: Option<String>,
     pub json: bool,
     pub quiet: bool,
 }
@@ -106,6 +107,11 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
         pipeline_config.geoip_city = config.geoip_country.clone();
         pipeline_config.geoip_asn = config.geoip_asn.clone();
     }
+    pipeline_config.cirt = match (&args.cirt, pipeline_config.cirt.take()) {
+        (Some(name), _) => Some(crate::commands::find_org(&store, name).await?.id),
+        (None, Some(id)) => Some(id),
+        (None, None) => national_cirt(&store).await?,
+    };
     let journal = args.journal.clone().or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let started = std::time::Instant::now();
@@ -165,4 +171,108 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
         }
     }
     Ok(())
+}
+
+/// `rampart bench feed-registry`: organisations and their networks in one
+/// transaction, so the benchmark's constituency lookups run over a
+/// registry of realistic size.
+pub async fn bench_registry(store: &Store, orgs: usize, networks: usize) -> Result<(), CliError> {
+    use rampart_store::{AuditEntry, NewOrg};
+    let now = SystemClock.now();
+    let mut tx = store.begin().await?;
+    let mut ids = Vec::with_capacity(orgs.max(1));
+    for i in 0..orgs.max(1) {
+        let org = NewOrg {
+            name: format!("Bench constituent {i:05}"),
+            short_name: None,
+            kind: "company".into(),
+            sector: None,
+            country: None,
+            parent_id: None,
+            website: None,
+            mfa_required: false,
+        };
+        ids.push(tx.org_insert(&org, now).await?.id);
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut texts: Vec<String> = vec!["192.0.2.0/24".into(), "198.51.100.0/24".into(), "203.0.113.0/24".into(), "81.2.69.0/24".into()];
+    while texts.len() < networks {
+        let len = 16 + (next() % 9) as u32;
+        let address = (next() as u32) & (u32::MAX << (32 - len));
+        if seen.insert((address, len)) {
+            texts.push(format!("{}/{len}", std::net::Ipv4Addr::from(address)));
+        }
+    }
+    for (i, text) in texts.iter().enumerate() {
+        let keys = rampart_cirt::constituency::network_keys(text).map_err(|err| CliError::Invalid(err.to_string()))?;
+        tx.network_add(&ids[i % ids.len()], &keys, now).await?;
+    }
+    tx.audit(
+        AuditEntry {
+            actor_id: None,
+            actor_label: "bench".into(),
+            actor_org_id: None,
+            action: "bench.feed_registry".into(),
+            entity_type: "constituency".into(),
+            entity_id: None,
+            source_ip: None,
+            summary: serde_json::json!({"orgs": ids.len(), "networks": texts.len()}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    println!("{}", serde_json::json!({"orgs": ids.len(), "networks": texts.len()}));
+    Ok(())
+}
+
+/// The CIRT that owns incidents when none is named: the one national
+/// CIRT, if the database holds exactly one.
+async fn national_cirt(store: &Store) -> Result<Option<String>, CliError> {
+    let filter = rampart_store::orgs::OrgFilter { kind: Some("national_cirt".into()), ..Default::default() };
+    let page = store.org_list(&filter, &rampart_store::PageRequest::first(2)).await?;
+    Ok(if page.items.len() == 1 { page.items.into_iter().next().map(|o| o.id) } else { None })
+}
+
+/// `rampart feeds run`: the folder collectors, until interrupted.
+pub async fn run_folders(
+    store: Store,
+    config: &Config,
+    path: &Path,
+    journal: Option<PathBuf>,
+    once: bool,
+    interval: u64,
+) -> Result<(), CliError> {
+    let mut pipeline_config = load_pipeline(path)?;
+    pipeline_config.cirt = match pipeline_config.cirt.take() {
+        Some(name) => Some(crate::commands::find_org(&store, &name).await?.id),
+        None => national_cirt(&store).await?,
+    };
+    let journal = journal.or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let pipeline = Pipeline::open(pipeline_config, store, clock, &journal).await?;
+    loop {
+        pipeline.reload_registry().await?;
+        for (file, summary) in pipeline.sweep_folders().await? {
+            let c = summary.counts;
+            println!(
+                "{file}: read {}, parsed {}, quarantined {}, duplicates {}, filtered {}, stored {}",
+                c.read, c.parsed, c.quarantined, c.duplicates, c.filtered, c.stored
+            );
+        }
+        if once {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(interval.max(1))) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
 }

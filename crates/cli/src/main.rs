@@ -102,6 +102,10 @@ pub enum Command {
         /// MaxMind ASN database.
         #[arg(long)]
         geoip_asn: Option<PathBuf>,
+        /// The CIRT (id or exact name) that owns incidents opened from the
+        /// events; by default the database's one national CIRT.
+        #[arg(long)]
+        cirt: Option<String>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -118,6 +122,18 @@ pub enum Command {
 pub enum FeedsCommand {
     /// Check a pipeline configuration; every mistake is named with its line.
     Check { file: PathBuf },
+    /// Run the pipeline's folder collectors: ingest each new file and move
+    /// it to done/; every INTERVAL seconds, or once with --once.
+    Run {
+        #[arg(long)]
+        pipeline: PathBuf,
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        #[arg(long)]
+        once: bool,
+        #[arg(long, default_value_t = 10)]
+        interval: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -270,6 +286,15 @@ pub enum BenchCommand {
         /// decoding JPEGs to their luma plane as matching does.
         #[arg(long)]
         exact: bool,
+    },
+    /// Fill the constituency registry for the feed benchmark: ORGS
+    /// organisations sharing NETWORKS random IPv4 networks, plus the
+    /// documentation ranges the generated reports use.
+    FeedRegistry {
+        #[arg(long, default_value_t = 1_000)]
+        orgs: usize,
+        #[arg(long, default_value_t = 100_000)]
+        networks: usize,
     },
     /// Longest-prefix lookups: a table of N random prefixes, M random
     /// addresses looked up on one thread; prints lookups per second.

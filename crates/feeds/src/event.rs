@@ -201,8 +201,7 @@ impl Event {
 
     /// The flat JSON object IntelMQ writes (`"source.ip": …`).
     pub fn to_json(&self) -> String {
-        let map: Map<String, Value> = self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Value::Object(map).to_string()
+        serde_json::to_string(&self.fields).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// Reads an event from JSON: IntelMQ's flat form, or the nested form

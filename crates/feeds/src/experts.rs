@@ -181,12 +181,20 @@ struct Named<'a> {
     #[serde(default)]
     iso_code: Option<&'a str>,
     #[serde(borrow, default)]
-    names: Option<HashMap<&'a str, &'a str>>,
+    names: Option<English<'a>>,
+}
+
+/// Only the English name is read: decoding every language into a map
+/// would allocate on every lookup.
+#[derive(serde::Deserialize)]
+struct English<'a> {
+    #[serde(default)]
+    en: Option<&'a str>,
 }
 
 impl Named<'_> {
     fn english(&self) -> Option<&str> {
-        self.names.as_ref().and_then(|n| n.get("en").copied())
+        self.names.as_ref().and_then(|n| n.en)
     }
 }
 

@@ -85,13 +85,36 @@ impl SourceParser {
     }
 }
 
-/// The original row as CSV text, for `raw` and for quarantine.
+/// The original row as CSV text, for `raw` and for quarantine: fields
+/// joined by commas, quoted (RFC 4180) only where they need it.
 pub fn row_text(fields: &[String]) -> String {
-    if fields.len() == 1 && !fields[0].contains([',', '"', '\n', '\r']) {
-        return fields[0].clone();
+    let mut out = String::with_capacity(fields.iter().map(|f| f.len() + 1).sum());
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if field.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
     }
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    let _ = writer.write_record(fields);
-    let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_owned()
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_quoted_only_where_needed() {
+        let fields: Vec<String> = ["a", "b,c", "say \"hi\"", ""].iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(row_text(&fields), "a,\"b,c\",\"say \"\"hi\"\"\",");
+        let text = row_text(&fields);
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        let back: Vec<String> = reader.records().next().unwrap().unwrap().iter().map(str::to_owned).collect();
+        assert_eq!(back, fields);
+    }
 }

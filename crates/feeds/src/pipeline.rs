@@ -89,6 +89,12 @@ pub struct Pipeline {
     state: Arc<Mutex<ProcessorState>>,
     /// One ingest at a time: the journal is a single ordered queue.
     running: tokio::sync::Mutex<()>,
+    /// Runs whose rows were still in the journal when this process
+    /// started: asking to ingest their file again means "resume".
+    recovered_runs: Mutex<HashSet<String>>,
+    /// Constituents' contacts for incident notices, read outside the
+    /// batch transaction and kept until the registry is reloaded.
+    plans: tokio::sync::Mutex<HashMap<String, rampart_cirt::feed_incidents::ContactPlan>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -137,6 +143,8 @@ impl Pipeline {
             enrichment: Arc::new(std::sync::RwLock::new(enrichment)),
             state: Arc::new(Mutex::new(ProcessorState { sources: HashMap::new(), dedup })),
             running: tokio::sync::Mutex::new(()),
+            recovered_runs: Mutex::new(HashSet::new()),
+            plans: tokio::sync::Mutex::new(HashMap::new()),
         };
         pipeline.recover().await?;
         Ok(pipeline)
@@ -150,6 +158,7 @@ impl Pipeline {
     pub async fn reload_registry(&self) -> Result<(), FeedError> {
         let fresh = Arc::new(load_enrichment(&self.config, &self.store).await?);
         *self.enrichment.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        self.plans.lock().await.clear();
         Ok(())
     }
 
@@ -181,6 +190,7 @@ impl Pipeline {
     /// Replays what the journal holds past the last committed batch.
     pub async fn recover(&self) -> Result<u64, FeedError> {
         let _running = self.running.lock().await;
+        lock(&self.recovered_runs).extend(self.load_sources()?.into_values().map(|info| info.run_id));
         let mark = self.store.feed_mark(&self.journal_id).await?.and_then(|m| u64::try_from(m).ok()).unwrap_or(0);
         let records = {
             let journal = lock(&self.journal);
@@ -251,7 +261,15 @@ impl Pipeline {
             hasher.update(format!("{feed}\u{1f}{}\u{1f}{}\u{1f}{modified}", canonical.display(), metadata.len()).as_bytes());
             data_encoding::HEXLOWER.encode(&hasher.finalize()[..16])
         };
-        // The same file read again after it finished is a new run.
+        // The same file read again after it finished is a new run, unless
+        // this process found the run in its journal: then the earlier
+        // process was killed and its run completed on recovery.
+        if lock(&self.recovered_runs).contains(&run_id)
+            && let Some(run) = self.store.feed_run_get(&run_id).await?.filter(|run| run.finished_at.is_some())
+        {
+            lock(&self.recovered_runs).remove(&run_id);
+            return Ok(summary_of(run));
+        }
         let mut run_id = run_id;
         let mut generation = 0u32;
         while self.store.feed_run_get(&run_id).await?.is_some_and(|run| run.finished_at.is_some()) {
@@ -262,6 +280,39 @@ impl Pipeline {
         }
         let file = std::fs::File::open(path).map_err(|e| FeedError::io(path, e))?;
         self.ingest_reader(&feed_config, run_id, name, Box::new(file), metadata.len(), progress).await
+    }
+
+    /// One pass over every folder collector: each file matching the
+    /// feed's pattern is ingested and then moved to `done/` beside it
+    /// (the file stays until its rows are committed, so a crash re-reads
+    /// it, and resuming skips what is already in the journal).
+    pub async fn sweep_folders(&self) -> Result<Vec<(String, Summary)>, FeedError> {
+        let mut done = Vec::new();
+        for feed in &self.config.feeds {
+            let Some(crate::config::CollectorKind::Folder { path, pattern, .. }) = &feed.collector else {
+                continue;
+            };
+            let entries = match std::fs::read_dir(path) {
+                Ok(entries) => entries,
+                Err(err) => return Err(FeedError::io(path, err)),
+            };
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.file_name().is_some_and(|n| glob_match(pattern, &n.to_string_lossy())))
+                .collect();
+            files.sort();
+            for file in files {
+                let summary = self.ingest_file(&feed.name, &file, None).await?;
+                let done_dir = path.join("done");
+                std::fs::create_dir_all(&done_dir).map_err(|e| FeedError::io(&done_dir, e))?;
+                if let Some(name) = file.file_name() {
+                    std::fs::rename(&file, done_dir.join(name)).map_err(|e| FeedError::io(&file, e))?;
+                }
+                done.push((file.display().to_string(), summary));
+            }
+        }
+        Ok(done)
     }
 
     /// Reads any input (a file, standard input, a pushed body) as one run.
@@ -276,8 +327,19 @@ impl Pipeline {
     ) -> Result<Summary, FeedError> {
         let _running = self.running.lock().await;
         // A run cut short earlier continues under its own source record.
-        let existing = self.load_sources()?.into_iter().find(|(_, info)| info.run_id == run_id);
-        if let Some((seq, info)) = &existing {
+        let mut existing = self.load_sources()?.into_iter().find(|(_, info)| info.run_id == run_id);
+        if let Some((seq, info)) = &mut existing {
+            // Rows synced to the journal after the description was last
+            // written (a kill between the two) must not be read twice.
+            let mut through = info.journaled_through;
+            lock(&self.journal).read_all(|_, payload| {
+                if let Ok(Record::Row { source, line, .. }) = Record::decode(payload)
+                    && source == *seq
+                {
+                    through = through.max(line);
+                }
+            })?;
+            info.journaled_through = through;
             let parser = SourceParser::bind(feed, &self.config.schema, info);
             lock(&self.state).sources.insert(*seq, (info.clone(), parser));
         }
@@ -392,21 +454,8 @@ impl Pipeline {
         let collected = collector.await.map_err(|err| FeedError::Journal(format!("collector task: {err}")))?;
         written?;
         collected?;
-        let row = self.store.feed_run_get(&run_id).await?;
-        Ok(match row {
-            Some(row) => Summary {
-                run_id,
-                finished: row.finished_at.is_some(),
-                counts: RunCounts {
-                    read: row.read_count,
-                    parsed: row.parsed,
-                    quarantined: row.quarantined,
-                    duplicates: row.duplicates,
-                    filtered: row.filtered,
-                    stored: row.stored,
-                    incidents: row.incidents,
-                },
-            },
+        Ok(match self.store.feed_run_get(&run_id).await? {
+            Some(row) => summary_of(row),
             None => Summary { run_id, ..Summary::default() },
         })
     }
@@ -466,16 +515,76 @@ impl Pipeline {
             writeln!(file, "{line}").map_err(|e| FeedError::io(path, e))?;
         }
         let rows: Vec<FeedEventRow> = batch.events.iter().map(|(_, row)| row.clone()).collect();
+        // Contacts of the constituents this batch may open incidents for,
+        // read before the transaction.
+        let mut plans = self.plans.lock().await;
+        if let Some(_cirt) = &self.config.cirt {
+            for (_, row) in &batch.events {
+                if let Some(org_id) = &row.org_id
+                    && self.config.feed(&row.feed).is_some_and(|f| f.outputs.contains(&Output::Incidents))
+                    && !plans.contains_key(org_id)
+                {
+                    let plan = rampart_cirt::feed_incidents::plan_for(&self.store, org_id).await?;
+                    plans.insert(org_id.clone(), plan);
+                }
+            }
+        }
         let mut tx = self.store.begin().await?;
         let inserted: HashSet<String> = tx.feed_events_insert(&rows).await?.into_iter().collect();
         let mut runs = batch.runs;
+        // (constituent, type, window start, feed) → (run, TLP, events, addresses)
+        type Group = (String, rampart_core::Tlp, i64, Vec<(String, String)>);
+        let mut groups: BTreeMap<(String, String, String, String), Group> = BTreeMap::new();
         for (run_id, row) in &batch.events {
-            if inserted.contains(&row.id)
-                && let Some((_, _, counts)) = runs.get_mut(run_id)
-            {
+            if !inserted.contains(&row.id) {
+                continue;
+            }
+            if let Some((_, _, counts)) = runs.get_mut(run_id) {
                 counts.stored += 1;
             }
+            let Some(org_id) = &row.org_id else { continue };
+            let Some(feed) = self.config.feed(&row.feed).filter(|f| f.outputs.contains(&Output::Incidents)) else { continue };
+            if self.config.cirt.is_none() || !plans.contains_key(org_id) {
+                continue;
+            }
+            let window = feed.incident_window_seconds.max(1);
+            let at = time::parse(&row.event_time).map_or(0, |t| t.timestamp());
+            let start = DateTime::from_timestamp(at.div_euclid(window) * window, 0).unwrap_or(now);
+            let key = (org_id.clone(), row.kind.clone(), time::format(start), row.feed.clone());
+            let group = groups.entry(key).or_insert_with(|| (run_id.clone(), row.tlp.parse().unwrap_or(feed.tlp), 0, Vec::new()));
+            group.2 += 1;
+            if let Some(ip) = &row.source_ip {
+                let kind = if ip.contains(':') { "ipv6" } else { "ipv4" };
+                group.3.push((kind.to_owned(), ip.clone()));
+            }
         }
+        if let Some(cirt) = &self.config.cirt {
+            for ((org_id, kind, window_start, feed), (run_id, tlp, events, observables)) in &groups {
+                let Some(plan) = plans.get(org_id) else { continue };
+                let gathered = rampart_cirt::feed_incidents::Gathered {
+                    cirt_org_id: cirt,
+                    plan,
+                    feed,
+                    rsit_type: kind,
+                    window_start,
+                    tlp: *tlp,
+                    events: *events,
+                    observables,
+                };
+                match rampart_cirt::feed_incidents::gather(&mut tx, &gathered, now).await {
+                    Ok(_) => {
+                        if let Some((_, _, counts)) = runs.get_mut(run_id) {
+                            counts.incidents += 1;
+                        }
+                    }
+                    Err(rampart_cirt::desk::DeskError::Store(err)) => return Err(err.into()),
+                    // A type the taxonomy does not know opens no incident;
+                    // the events are stored all the same.
+                    Err(_) => {}
+                }
+            }
+        }
+        drop(plans);
         for row in &batch.quarantine {
             tx.feed_quarantine_add(row).await?;
         }
@@ -539,6 +648,38 @@ impl Pipeline {
             }
         }
         Ok(())
+    }
+}
+
+/// `*` matches any run of characters, `?` one; nothing else is special.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn inner(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => inner(&p[1..], n) || (!n.is_empty() && inner(p, &n[1..])),
+            (Some('?'), Some(_)) => inner(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => inner(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    inner(&p, &n)
+}
+
+fn summary_of(row: rampart_store::feeds::FeedRunRow) -> Summary {
+    Summary {
+        finished: row.finished_at.is_some(),
+        counts: RunCounts {
+            read: row.read_count,
+            parsed: row.parsed,
+            quarantined: row.quarantined,
+            duplicates: row.duplicates,
+            filtered: row.filtered,
+            stored: row.stored,
+            incidents: row.incidents,
+        },
+        run_id: row.id,
     }
 }
 

@@ -181,7 +181,7 @@ impl Store {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write.begin().await?,
         };
-        Ok(WriteTx { tx, audited: false })
+        Ok(WriteTx { tx, audited: false, backend: self.backend })
     }
 
     /// Online backup of a SQLite database to `target` (VACUUM INTO), safe
@@ -213,6 +213,7 @@ impl Store {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     audited: bool,
+    backend: Backend,
 }
 
 impl WriteTx {
@@ -231,6 +232,10 @@ impl WriteTx {
     pub async fn rollback(self) -> Result<(), StoreError> {
         self.tx.rollback().await?;
         Ok(())
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {

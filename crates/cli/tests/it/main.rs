@@ -15,6 +15,7 @@ mod config;
 mod cop;
 mod drills;
 mod federation;
+mod feeds;
 mod gci;
 mod interop;
 mod serve;

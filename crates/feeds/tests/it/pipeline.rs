@@ -214,3 +214,83 @@ async fn tlp_and_constituent_filters_narrow_the_event_list() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn events_open_one_incident_per_constituent_and_type_and_each_contact_gets_one_mail() {
+    use rampart_cirt::notify::{Notifier, SmtpMailer, TlsMode};
+    rampart_testkit::stores::each_store(|store| async move {
+        let (bank, isp) = registry(&store).await;
+        let now = clock().now();
+        let mut tx = store.begin().await.unwrap();
+        let cirt = tx
+            .org_insert(
+                &NewOrg {
+                    name: "KE-CIRT".into(),
+                    short_name: None,
+                    kind: "national_cirt".into(),
+                    sector: None,
+                    country: Some("KE".into()),
+                    parent_id: None,
+                    website: None,
+                    mfa_required: false,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        tx.contact_insert(&bank, "incident reports", None, "soc@bank.example", None, now).await.unwrap();
+        tx.contact_insert(&isp, "abuse", None, "abuse@isp.example", None, now).await.unwrap();
+        tx.audit(
+            AuditEntry {
+                actor_id: None,
+                actor_label: "test".into(),
+                actor_org_id: None,
+                action: "test.setup".into(),
+                entity_type: "organisation".into(),
+                entity_id: None,
+                source_ip: None,
+                summary: serde_json::json!({}),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = PipelineConfig::single(FeedConfig::shadowserver("shadowserver")).unwrap();
+        config.cirt = Some(cirt.id.clone());
+        let pipeline = Pipeline::open(config, store.clone(), Arc::new(clock()), &dir.path().join("journal")).await.unwrap();
+        let file = telnet_file(dir.path(), &ROWS);
+        let summary = pipeline.ingest_file("shadowserver", &file, None).await.unwrap();
+        assert_eq!(summary.counts.incidents, 2, "the bank's and the ISP's: {:?}", summary.counts);
+
+        // A second report in the same window adds to the bank's incident.
+        let more = dir.path().join("2026-11-29-scan_telnet-more.csv");
+        std::fs::write(&more, format!("{HEADER}\n2026-11-29 10:30:00,198.51.100.99,tcp,23,,telnet,64500,KE,,,0,0,\n")).unwrap();
+        let again = pipeline.ingest_file("shadowserver", &more, None).await.unwrap();
+        assert_eq!((again.counts.stored, again.counts.incidents), (1, 1));
+
+        let incidents = store.incident_list(&Default::default(), &PageRequest::first(10)).await.unwrap().items;
+        assert_eq!(incidents.len(), 2, "{incidents:?}");
+        let bank_incident = incidents.iter().find(|i| i.title.contains("Savanna Bank")).unwrap();
+        assert_eq!((bank_incident.rsit_class.as_str(), bank_incident.rsit_type.as_str()), ("vulnerable", "vulnerable-system"));
+        assert_eq!(bank_incident.owner_org_id, cirt.id);
+        assert_eq!(bank_incident.tlp, "AMBER");
+        let observables: Vec<String> = store.incident_observables(&bank_incident.id).await.unwrap().into_iter().map(|o| o.value).collect();
+        assert_eq!(observables, vec!["198.51.100.7".to_owned(), "198.51.100.99".to_owned()]);
+        assert_eq!(store.incident_constituents(&bank_incident.id).await.unwrap(), vec![bank.clone()]);
+
+        // One mail per contact, through a real SMTP exchange.
+        let server = rampart_testkit::smtp::SmtpServer::start().await;
+        let mailer = SmtpMailer::new("127.0.0.1", server.port, TlsMode::Opportunistic, None).unwrap();
+        let notifier = Notifier::new(store.clone(), Arc::new(clock()), Arc::new(mailer), "KE-CIRT <cirt@ke-cirt.example>").unwrap();
+        let report = notifier.flush().await.unwrap();
+        assert_eq!((report.mails_sent, report.notices_sent), (2, 2), "{report:?}");
+        let mut recipients: Vec<String> = server.messages().iter().flat_map(|m| m.to.clone()).collect();
+        recipients.sort();
+        assert_eq!(recipients, vec!["abuse@isp.example".to_owned(), "soc@bank.example".to_owned()]);
+        assert_eq!(notifier.flush().await.unwrap().mails_sent, 0, "nothing twice");
+    })
+    .await;
+}
