@@ -43,8 +43,8 @@ fn ingest_prints_a_summary_and_check_names_lines() {
     std::fs::write(&config, "[[feed]]\nname = \"a\"\nparser = \"shadowserver\"\n\n[[feed]]\nname = \"b\"\nparser = \"csv\"\nexperts = [\"taxonomy\", \"tarot\"]\n").unwrap();
     let bad = sandbox.run(&["feeds", "check", config.to_str().unwrap()]);
     bad.expect_code(7);
-    assert!(bad.stderr.contains("feeds.toml:line 6: a csv feed needs"), "{}", bad.stderr);
-    assert!(bad.stderr.contains("feeds.toml:line 7: expert `tarot`"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("feeds.toml:line 7: a csv feed needs"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("feeds.toml:line 8: expert `tarot`"), "{}", bad.stderr);
     std::fs::write(&config, "[[feed]]\nname = \"a\"\nparser = \"shadowserver\"\n").unwrap();
     assert!(sandbox.run(&["feeds", "check", config.to_str().unwrap()]).ok().stdout.contains("ok"));
     let missing = sandbox.run(&["ingest", "nowhere.csv", "--feed", "shadowserver"]);
