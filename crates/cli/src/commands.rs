@@ -354,6 +354,18 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     if args.demo && demo::seed(&auth, signer.clone()).await? {
         tracing::info!("demo world seeded");
     }
+    if args.demo {
+        let summary = demo::run_demo_feed(&store, &crate::feeds::default_journal(config)).await?;
+        let c = summary.counts;
+        tracing::info!(
+            read = c.read,
+            stored = c.stored,
+            duplicates = c.duplicates,
+            quarantined = c.quarantined,
+            incidents = c.incidents,
+            "demo feed ingested"
+        );
+    }
     let tls = config.tls.as_ref().map(rampart_web::server::load_tls).transpose().map_err(|err| CliError::Invalid(err.to_string()))?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

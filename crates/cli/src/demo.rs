@@ -792,3 +792,38 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     }
     options.open(path)?.write_all(text.as_bytes())
 }
+
+/// The demo's sample feed: a Shadowserver telnet report for the demo
+/// constituents' documentation ranges and some addresses outside them,
+/// dated today, run through the pipeline on every start (the second start
+/// stores nothing new: events are keyed by content).
+pub async fn run_demo_feed(store: &rampart_store::Store, journal: &std::path::Path) -> Result<rampart_feeds::Summary, DemoError> {
+    use rampart_core::{Clock, SystemClock};
+    use rampart_feeds::config::{FeedConfig, PipelineConfig};
+    let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+    let today = clock.now().format("%Y-%m-%d").to_string();
+    let mut text = String::from("timestamp,ip,protocol,port,hostname,tag,asn,geo,region,city,naics,sic,banner\n");
+    for i in 0..240u32 {
+        let (ip, asn) = match i % 4 {
+            0 => (format!("198.51.100.{}", i % 250 + 1), 64500),
+            1 => (format!("203.0.113.{}", i % 60 + 1), 64501),
+            2 => (format!("203.0.113.{}", 128 + i % 120), 64511),
+            _ => (format!("192.0.2.{}", i % 250 + 1), 64496),
+        };
+        let port = if i % 3 == 0 { 2323 } else { 23 };
+        // A few repeats an hour later, for the deduplicator.
+        let hour = if i % 17 == 0 { 9 } else { 8 };
+        text.push_str(&format!("{today} 0{hour}:{:02}:00,{ip},tcp,{port},,telnet,{asn},KE,Nairobi,Nairobi,517311,0,login:\n", i % 60));
+    }
+    text.push_str(&format!("{today} 08:00:00,not-an-address,tcp,23,,telnet,64500,KE,,,0,0,\n"));
+    let folder = journal.join("demo");
+    std::fs::create_dir_all(&folder).map_err(|err| DemoError::Seed(format!("{}: {err}", folder.display())))?;
+    let file = folder.join(format!("{today}-scan_telnet-ke-demo.csv"));
+    std::fs::write(&file, text).map_err(|err| DemoError::Seed(format!("{}: {err}", file.display())))?;
+    let mut config =
+        PipelineConfig::single(FeedConfig::shadowserver("shadowserver-demo")).map_err(|err| DemoError::Seed(err.to_string()))?;
+    config.cirt = store.org_by_name("KE-CIRT (demo)").await?.map(|o| o.id);
+    let pipeline =
+        rampart_feeds::Pipeline::open(config, store.clone(), clock, journal).await.map_err(|err| DemoError::Seed(err.to_string()))?;
+    pipeline.ingest_file("shadowserver-demo", &file, None).await.map_err(|err| DemoError::Seed(err.to_string()))
+}

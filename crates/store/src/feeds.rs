@@ -121,7 +121,7 @@ impl WriteTx {
             crate::Backend::Sqlite => {
                 "INSERT INTO feed_events (id, feed, event_time, observed_at, taxonomy, type, identifier, source_ip, source_asn, \
                  source_cc, org_id, tlp, dedup_key, body) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-                 value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13 FROM json_each($1) \
+                 value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13 FROM jsonb_each($1) \
                  WHERE true ON CONFLICT (id) DO NOTHING RETURNING id"
             }
             crate::Backend::Postgres => {
@@ -132,28 +132,30 @@ impl WriteTx {
             }
         };
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let array: Vec<serde_json::Value> = chunk
+            // Serialised straight from the rows, with no JSON tree between.
+            let tuples: Vec<_> = chunk
                 .iter()
                 .map(|row| {
-                    serde_json::json!([
-                        row.id,
-                        row.feed,
-                        row.event_time,
-                        row.observed_at,
-                        row.taxonomy,
-                        row.kind,
-                        row.identifier,
-                        row.source_ip,
+                    (
+                        &row.id,
+                        &row.feed,
+                        &row.event_time,
+                        &row.observed_at,
+                        &row.taxonomy,
+                        &row.kind,
+                        &row.identifier,
+                        &row.source_ip,
                         row.source_asn,
-                        row.source_cc,
-                        row.org_id,
-                        row.tlp,
+                        &row.source_cc,
+                        &row.org_id,
+                        &row.tlp,
                         row.dedup_key,
-                        row.body
-                    ])
+                        &row.body,
+                    )
                 })
                 .collect();
-            let batch = serde_json::Value::Array(array).to_string();
+            // Strings and numbers always serialise.
+            let batch = serde_json::to_string(&tuples).unwrap_or_default();
             inserted.extend(sqlx::query_scalar::<_, String>(sql).bind(batch).fetch_all(self.conn()).await?);
         }
         Ok(inserted)

@@ -266,7 +266,9 @@ fn sqlite_pragmas<'c>(conn: &'c mut sqlx::AnyConnection, _meta: sqlx::pool::Pool
 fn sqlite_writer_pragmas<'c>(conn: &'c mut sqlx::AnyConnection, meta: sqlx::pool::PoolConnectionMetadata) -> ConnectFuture<'c> {
     Box::pin(async move {
         sqlite_pragmas(conn, meta).await?;
-        conn.execute("PRAGMA wal_autocheckpoint = 0;").await?;
+        // A large page cache for the one connection that writes: bulk
+        // inserts into indexes keyed by hashes touch pages all over them.
+        conn.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;").await?;
         Ok(())
     })
 }
