@@ -109,7 +109,7 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
     }
     pipeline_config.cirt = match (&args.cirt, pipeline_config.cirt.take()) {
         (Some(name), _) => Some(crate::commands::find_org(&store, name).await?.id),
-        (None, Some(id)) => Some(id),
+        (None, Some(name)) => Some(crate::commands::find_org(&store, &name).await?.id),
         (None, None) => national_cirt(&store).await?,
     };
     let journal = args.journal.clone().or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
@@ -119,7 +119,7 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
     let bar = if args.quiet || args.json {
         None
     } else {
-        let total = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+        let total = if args.file.as_os_str() == "-" { 0 } else { std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0) };
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
@@ -134,7 +134,16 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
         });
         report
     });
-    let summary = pipeline.ingest_file(&args.feed, &args.file, progress).await?;
+    let summary = if args.file.as_os_str() == "-" {
+        // Standard input: one run under a fresh id, named `stdin` (a
+        // Shadowserver feed then needs --report, having no file name).
+        let feed =
+            pipeline.config().feed(&args.feed).cloned().ok_or_else(|| CliError::Invalid(format!("--feed: no feed `{}`", args.feed)))?;
+        let run_id = rampart_core::new_id(SystemClock.now()).simple().to_string();
+        pipeline.ingest_reader(&feed, run_id, "stdin".into(), Box::new(std::io::stdin()), 0, progress).await?
+    } else {
+        pipeline.ingest_file(&args.feed, &args.file, progress).await?
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

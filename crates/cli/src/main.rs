@@ -82,6 +82,7 @@ pub enum Command {
     /// Read a feed file (a Shadowserver report, CSV, JSON lines) through the
     /// pipeline: parse, enrich, deduplicate, store; prints a summary.
     Ingest {
+        /// The file, or `-` for standard input.
         file: PathBuf,
         /// The feed it belongs to (a [[feed]] of --pipeline, or a
         /// Shadowserver feed of that name with the usual chain).

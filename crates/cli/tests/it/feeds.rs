@@ -121,3 +121,22 @@ fn the_folder_collector_ingests_new_files_and_moves_them_to_done() {
     assert!(incoming.join("notes.txt").exists(), "only files matching *.csv are taken");
     assert_eq!(sandbox.run(&["feeds", "run", "--pipeline", config.to_str().unwrap(), "--once"]).ok().stdout, "");
 }
+
+#[test]
+fn ingest_reads_standard_input_with_a_named_report() {
+    let sandbox = Sandbox::migrated();
+    let file = sandbox.path("input.csv");
+    report(&file, 50);
+    let db = sandbox.db_text();
+    let mut child = sandbox
+        .command(&["--database", db.as_str(), "ingest", "-", "--feed", "shadowserver", "--report", "scan_telnet", "--json"], &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(&file).unwrap()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((summary["read"].as_i64(), summary["stored"].as_i64()), (Some(50), Some(45)));
+}
