@@ -285,6 +285,15 @@ pub fn may_in_exercise(viewer: &Principal, owner: Target<'_>, part: Option<Exerc
     }
 }
 
+/// The TLP labels of feed events `viewer` may read. Feed events are the
+/// CIRT's working data about its constituency: its handlers (who hold
+/// `IncidentRead`) read every label but RED, which names recipients that
+/// an automated feed cannot have; anyone else reads none. Pages and
+/// exports filter by this list in the query itself.
+pub fn feed_event_tlps(viewer: &Principal) -> Vec<Tlp> {
+    if viewer.has(Permission::IncidentRead) { vec![Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict] } else { Vec::new() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,5 +461,16 @@ mod tests {
         assert_eq!(admin.org_ids_for(Permission::UserManage), None);
         let nobody = principal("itu", "CH", &[]);
         assert!(!nobody.has(Permission::DirectoryRead));
+    }
+
+    #[test]
+    fn feed_events_are_for_incident_handlers_and_never_red() {
+        let analyst =
+            Principal { grants: vec![Grant { role: Role::CirtAnalyst, scope: Scope::Org("ke-cirt".into()) }], ..Principal::cli("analyst") };
+        let tlps = feed_event_tlps(&analyst);
+        assert!(tlps.contains(&Tlp::Amber) && !tlps.contains(&Tlp::Red));
+        let admin =
+            Principal { grants: vec![Grant { role: Role::OrgAdmin, scope: Scope::Org("ke-cirt".into()) }], ..Principal::cli("admin") };
+        assert!(feed_event_tlps(&admin).is_empty());
     }
 }

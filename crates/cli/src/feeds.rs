@@ -194,7 +194,7 @@ pub async fn bench_registry(store: &Store, orgs: usize, networks: usize) -> Resu
         let org = NewOrg {
             name: format!("Bench constituent {i:05}"),
             short_name: None,
-            kind: "company".into(),
+            kind: "other".into(),
             sector: None,
             country: None,
             parent_id: None,

@@ -23,7 +23,7 @@ async fn registry(store: &Store) -> (String, String) {
     let org = |name: &str| NewOrg {
         name: name.into(),
         short_name: None,
-        kind: "company".into(),
+        kind: "critical_infrastructure".into(),
         sector: None,
         country: Some("KE".into()),
         parent_id: None,

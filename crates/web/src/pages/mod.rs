@@ -8,6 +8,7 @@ pub(crate) mod cirt;
 mod csaf_provider;
 pub(crate) mod directory;
 mod drills;
+mod feeds;
 mod gci;
 mod guidance;
 mod hotline;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(admin::routes())
         .merge(cirt::routes())
+        .merge(feeds::routes())
         .merge(advisories::routes())
         .merge(csaf_provider::routes())
         .merge(hotline::routes())
@@ -89,6 +91,7 @@ impl Ctx {
             nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.desk").to_owned(), active: active == "cirt" });
             nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.reports").to_owned(), active: active == "reports" });
             nav.push(NavItem { href: "/cirt/dashboard", label: t.get("cirt.nav.dashboard").to_owned(), active: active == "dashboard" });
+            nav.push(NavItem { href: "/cirt/feeds", label: t.get("feeds.nav").to_owned(), active: active == "feeds" });
             nav.push(NavItem { href: "/cirt/cvss", label: t.get("cirt.nav.cvss").to_owned(), active: active == "cvss" });
         } else if principal.is_some_and(|p| p.has(Permission::ReportSubmit)) {
             nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.my_incidents").to_owned(), active: active == "cirt" });

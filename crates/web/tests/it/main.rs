@@ -13,6 +13,7 @@ mod browser;
 mod catalogues;
 mod cirt;
 mod drills;
+mod feeds;
 mod gci;
 mod hotline;
 mod indicators;
