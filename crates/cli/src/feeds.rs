@@ -257,9 +257,19 @@ pub async fn run_folders(
     path: &Path,
     journal: Option<PathBuf>,
     once: bool,
-    interval: u64,
+    interval: Option<u64>,
 ) -> Result<(), CliError> {
     let mut pipeline_config = load_pipeline(path)?;
+    let interval = interval.unwrap_or_else(|| {
+        pipeline_config
+            .feeds
+            .iter()
+            .filter_map(|f| {
+                f.collector.as_ref().map(|rampart_feeds::config::CollectorKind::Folder { interval_seconds, .. }| *interval_seconds)
+            })
+            .min()
+            .unwrap_or(10)
+    });
     pipeline_config.cirt = match pipeline_config.cirt.take() {
         Some(name) => Some(crate::commands::find_org(&store, &name).await?.id),
         None => national_cirt(&store).await?,

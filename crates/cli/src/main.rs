@@ -124,7 +124,8 @@ pub enum FeedsCommand {
     /// Check a pipeline configuration; every mistake is named with its line.
     Check { file: PathBuf },
     /// Run the pipeline's folder collectors: ingest each new file and move
-    /// it to done/; every INTERVAL seconds, or once with --once.
+    /// it to done/; every INTERVAL seconds (by default the shortest
+    /// `interval` of the folder collectors), or once with --once.
     Run {
         #[arg(long)]
         pipeline: PathBuf,
@@ -132,8 +133,8 @@ pub enum FeedsCommand {
         journal: Option<PathBuf>,
         #[arg(long)]
         once: bool,
-        #[arg(long, default_value_t = 10)]
-        interval: u64,
+        #[arg(long)]
+        interval: Option<u64>,
     },
 }
 

@@ -117,13 +117,8 @@ pub enum ParserKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CollectorKind {
     /// A folder watched for new files; a file is moved to `done/` once
-    /// its rows are in the journal.
-    Folder {
-        path: PathBuf,
-        pattern: String,
-        interval_seconds: u64,
-    },
-    Stdin,
+    /// its rows are committed.
+    Folder { path: PathBuf, pattern: String, interval_seconds: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,9 +403,12 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                         None
                     }
                 },
-                "stdin" => Some(CollectorKind::Stdin),
+                // Standard input is `rampart ingest -`, not a standing collector.
                 other => {
-                    error(collector.kind.span(), format!("collector `{other}` is not one of folder, stdin"));
+                    error(
+                        collector.kind.span(),
+                        format!("collector `{other}` is not `folder` (for standard input, use `rampart ingest -`)"),
+                    );
                     None
                 }
             };
