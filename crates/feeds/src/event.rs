@@ -167,13 +167,7 @@ impl Event {
             if NOT_IDENTITY.contains(&name.as_str()) {
                 continue;
             }
-            hasher.update(name.as_bytes());
-            hasher.update([0x1f]);
-            match value {
-                Value::String(text) => hasher.update(text.as_bytes()),
-                other => hasher.update(other.to_string().as_bytes()),
-            }
-            hasher.update([0x1e]);
+            hash_field(&mut hasher, name, Some(value));
         }
         let digest = hasher.finalize();
         data_encoding::HEXLOWER.encode(&digest[..16])
@@ -184,14 +178,7 @@ impl Event {
     pub fn key_over(&self, fields: &[String]) -> u64 {
         let mut hasher = Sha256::new();
         for name in fields {
-            hasher.update(name.as_bytes());
-            hasher.update([0x1f]);
-            match self.fields.get(name) {
-                Some(Value::String(text)) => hasher.update(text.as_bytes()),
-                Some(other) => hasher.update(other.to_string().as_bytes()),
-                None => hasher.update([0]),
-            }
-            hasher.update([0x1e]);
+            hash_field(&mut hasher, name, self.fields.get(name));
         }
         let digest = hasher.finalize();
         let mut first = [0u8; 8];
@@ -220,6 +207,19 @@ impl Event {
         }
         Ok(event)
     }
+}
+
+/// One field into a hash: name, unit separator, value (text as it is,
+/// anything else as JSON, a missing value as a NUL byte), record separator.
+fn hash_field(hasher: &mut Sha256, name: &str, value: Option<&Value>) {
+    hasher.update(name.as_bytes());
+    hasher.update([0x1f]);
+    match value {
+        Some(Value::String(text)) => hasher.update(text.as_bytes()),
+        Some(other) => hasher.update(other.to_string().as_bytes()),
+        None => hasher.update([0]),
+    }
+    hasher.update([0x1e]);
 }
 
 fn flatten(prefix: &str, map: Map<String, Value>, out: &mut Vec<(String, Value)>) {

@@ -54,7 +54,9 @@ struct ProcessorState {
 #[derive(Default)]
 struct Batch {
     last_seq: u64,
-    events: Vec<(String, FeedEventRow)>,
+    events: Vec<FeedEventRow>,
+    /// The run of each event, by position in `events`.
+    event_runs: Vec<String>,
     quarantine: Vec<QuarantineRow>,
     runs: BTreeMap<String, (String, String, RunCounts)>,
     finished: Vec<(String, u64)>,
@@ -407,8 +409,7 @@ impl Pipeline {
                         // never closed): keep what can be said of the row.
                         let line = err.position().map_or(last_line + 1, |p| p.line());
                         if line > resume_after {
-                            let fields = vec![format!("\u{0}unreadable: {err}")];
-                            let row = Record::Row { source: source_seq, line, fields };
+                            let row = Record::Unreadable { source: source_seq, line, reason: err.to_string() };
                             let seq = lock(&journal).append(&row.encode())?;
                             batch.push((seq, row));
                             last_line = line;
@@ -514,12 +515,11 @@ impl Pipeline {
             };
             writeln!(file, "{line}").map_err(|e| FeedError::io(path, e))?;
         }
-        let rows: Vec<FeedEventRow> = batch.events.iter().map(|(_, row)| row.clone()).collect();
         // Contacts of the constituents this batch may open incidents for,
         // read before the transaction.
         let mut plans = self.plans.lock().await;
         if let Some(_cirt) = &self.config.cirt {
-            for (_, row) in &batch.events {
+            for row in &batch.events {
                 if let Some(org_id) = &row.org_id
                     && self.config.feed(&row.feed).is_some_and(|f| f.outputs.contains(&Output::Incidents))
                     && !plans.contains_key(org_id)
@@ -530,12 +530,12 @@ impl Pipeline {
             }
         }
         let mut tx = self.store.begin().await?;
-        let inserted: HashSet<String> = tx.feed_events_insert(&rows).await?.into_iter().collect();
+        let inserted: HashSet<String> = tx.feed_events_insert(&batch.events).await?.into_iter().collect();
         let mut runs = batch.runs;
         // (constituent, type, window start, feed) → (run, TLP, events, addresses)
         type Group = (String, rampart_core::Tlp, i64, Vec<(String, String)>);
         let mut groups: BTreeMap<(String, String, String, String), Group> = BTreeMap::new();
-        for (run_id, row) in &batch.events {
+        for (run_id, row) in batch.event_runs.iter().zip(&batch.events) {
             if !inserted.contains(&row.id) {
                 continue;
             }
@@ -753,7 +753,12 @@ fn process(
                     batch.finished.push((info.run_id.clone(), source));
                 }
             }
-            Record::Row { source, line, fields } => {
+            Record::Row { .. } | Record::Unreadable { .. } => {
+                let (source, line, fields, unreadable) = match record {
+                    Record::Row { source, line, fields } => (source, line, fields, None),
+                    Record::Unreadable { source, line, reason } => (source, line, Vec::new(), Some(reason)),
+                    _ => continue,
+                };
                 let Some((info, parser)) = state.sources.get(&source) else {
                     continue;
                 };
@@ -766,8 +771,8 @@ fn process(
                     .or_insert_with(|| (feed.name.clone(), info.name.clone(), RunCounts::default()))
                     .2;
                 counts.read += 1;
-                let outcome = if fields.first().is_some_and(|f| f.starts_with('\u{0}')) {
-                    Err(FeedError::field("row", fields[0].trim_start_matches('\u{0}').to_owned()))
+                let outcome = if let Some(reason) = unreadable {
+                    Err(FeedError::field("row", format!("unreadable: {reason}")))
                 } else {
                     build(feed, parser, &fields, &observed).and_then(|(id, mut event)| {
                         enrich(feed, enrichment, &mut event)?;
@@ -813,7 +818,8 @@ fn process(
                     batch.jsonl.push((path.clone(), event.to_json()));
                 }
                 if feed.outputs.contains(&Output::Store) {
-                    batch.events.push((info.run_id.clone(), row_of(id, feed, &event, dedup_key, &observed_at)));
+                    batch.events.push(row_of(id, feed, &event, dedup_key, &observed_at));
+                    batch.event_runs.push(info.run_id.clone());
                 }
             }
         }

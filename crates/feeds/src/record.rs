@@ -33,11 +33,19 @@ pub enum Record {
     End {
         source: u64,
     },
+    /// A stretch of the input the reader could not make a row of (bad
+    /// UTF-8, a quote never closed): it goes to quarantine with `reason`.
+    Unreadable {
+        source: u64,
+        line: u64,
+        reason: String,
+    },
 }
 
 const SOURCE: u8 = 1;
 const ROW: u8 = 2;
 const END: u8 = 3;
+const UNREADABLE: u8 = 4;
 
 fn put(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(&u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes());
@@ -99,6 +107,12 @@ impl Record {
                 out.push(END);
                 out.extend_from_slice(&source.to_le_bytes());
             }
+            Record::Unreadable { source, line, reason } => {
+                out.push(UNREADABLE);
+                out.extend_from_slice(&source.to_le_bytes());
+                out.extend_from_slice(&line.to_le_bytes());
+                put(&mut out, reason);
+            }
         }
         out
     }
@@ -123,6 +137,7 @@ impl Record {
                 Ok(Record::Row { source, line, fields })
             }
             Some(&END) => Ok(Record::End { source: reader.u64()? }),
+            Some(&UNREADABLE) => Ok(Record::Unreadable { source: reader.u64()?, line: reader.u64()?, reason: reader.text()? }),
             _ => Err(FeedError::Journal("a record of unknown kind".into())),
         }
     }
@@ -144,6 +159,7 @@ mod tests {
             }),
             Record::Row { source: 1, line: 2, fields: vec!["192.0.2.1".into(), String::new(), "é".into()] },
             Record::End { source: 1 },
+            Record::Unreadable { source: 1, line: 7, reason: "invalid UTF-8".into() },
         ];
         for record in records {
             assert_eq!(Record::decode(&record.encode()).unwrap(), record);

@@ -35,26 +35,26 @@ async fn registry(store: &Store) -> (String, String) {
     let keys = |text: &str| rampart_cirt::constituency::network_keys(text).unwrap();
     tx.network_add(&bank.id, &keys("198.51.100.0/24"), now).await.unwrap();
     tx.network_add(&isp.id, &keys("198.51.0.0/16"), now).await.unwrap();
-    tx.audit(
-        AuditEntry {
-            actor_id: None,
-            actor_label: "test".into(),
-            actor_org_id: None,
-            action: "test.setup".into(),
-            entity_type: "organisation".into(),
-            entity_id: None,
-            source_ip: None,
-            summary: serde_json::json!({}),
-        },
-        now,
-    )
-    .await
-    .unwrap();
+    tx.audit(setup_entry(), now).await.unwrap();
     tx.commit().await.unwrap();
     (bank.id, isp.id)
 }
 
 use rampart_core::Clock;
+
+/// The audit entry of a test's own set-up writes.
+fn setup_entry() -> AuditEntry {
+    AuditEntry {
+        actor_id: None,
+        actor_label: "test".into(),
+        actor_org_id: None,
+        action: "test.setup".into(),
+        entity_type: "organisation".into(),
+        entity_id: None,
+        source_ip: None,
+        summary: serde_json::json!({}),
+    }
+}
 
 fn telnet_file(dir: &Path, rows: &[&str]) -> std::path::PathBuf {
     let path = dir.join("2026-11-29-scan_telnet-ke-geo.csv");
@@ -240,21 +240,7 @@ async fn events_open_one_incident_per_constituent_and_type_and_each_contact_gets
             .unwrap();
         tx.contact_insert(&bank, "incident reports", None, "soc@bank.example", None, now).await.unwrap();
         tx.contact_insert(&isp, "abuse", None, "abuse@isp.example", None, now).await.unwrap();
-        tx.audit(
-            AuditEntry {
-                actor_id: None,
-                actor_label: "test".into(),
-                actor_org_id: None,
-                action: "test.setup".into(),
-                entity_type: "organisation".into(),
-                entity_id: None,
-                source_ip: None,
-                summary: serde_json::json!({}),
-            },
-            now,
-        )
-        .await
-        .unwrap();
+        tx.audit(setup_entry(), now).await.unwrap();
         tx.commit().await.unwrap();
 
         let dir = tempfile::tempdir().unwrap();
@@ -291,6 +277,26 @@ async fn events_open_one_incident_per_constituent_and_type_and_each_contact_gets
         recipients.sort();
         assert_eq!(recipients, vec!["abuse@isp.example".to_owned(), "soc@bank.example".to_owned()]);
         assert_eq!(notifier.flush().await.unwrap().mails_sent, 0, "nothing twice");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_row_that_is_not_text_is_quarantined_and_the_rest_goes_on() {
+    rampart_testkit::stores::each_store(|store| async move {
+        registry(&store).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2026-11-29-scan_telnet-ke-geo.csv");
+        let mut bytes = format!("{HEADER}\n{}\n", ROWS[0]).into_bytes();
+        bytes.extend_from_slice(b"2026-11-29 10:00:00,198.51.100.8,tcp,23,\xff\xfe,telnet,64500,KE,,,0,0,\n");
+        bytes.extend_from_slice(format!("{}\n", ROWS[2]).as_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        let pipeline = pipeline(&store, &dir.path().join("journal")).await;
+        let summary = pipeline.ingest_file("shadowserver", &path, None).await.unwrap();
+        assert_eq!((summary.counts.read, summary.counts.quarantined, summary.counts.stored), (3, 1, 2), "{:?}", summary.counts);
+        let quarantine = store.feed_quarantine(Some(&summary.run_id), 10).await.unwrap();
+        assert_eq!(quarantine[0].line, 3);
+        assert!(quarantine[0].reason.starts_with("row: unreadable:"), "{}", quarantine[0].reason);
     })
     .await;
 }

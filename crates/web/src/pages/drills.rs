@@ -9,7 +9,7 @@
 //! scoreboard itself, the portal's stream only says something changed.
 //! Every page works without JavaScript too.
 
-use super::{Ctx, csv_download, flash_text, read_upload, render_status};
+use super::{Ctx, csv_download, download, flash_text, read_upload, render_status};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::viewer::Viewer;
@@ -327,18 +327,6 @@ async fn export_scenario(State(state): State<AppState>, viewer: Viewer, Path(id)
     let principal = viewer.require()?;
     let json = state.drills().export_scenario(principal, &id).await?;
     Ok(download("application/json", &format!("scenario-{id}.json"), json.into_bytes()))
-}
-
-fn download(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
-    let safe: String = filename.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
-    let mut response = body.into_response();
-    if let Ok(value) = HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
 }
 
 /// Fields: csrf, `scenario`, `title`, `speed`.

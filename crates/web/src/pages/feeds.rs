@@ -4,15 +4,14 @@
 //! viewer reads is `rampart_auth::access::feed_event_tlps`, applied in the
 //! query for the page and for both exports.
 
-use super::{Ctx, render};
+use super::{Ctx, csv_download, download, render};
 use crate::AppState;
 use crate::error::{PageError, WebError};
 use crate::viewer::Viewer;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use rampart_auth::Principal;
 use rampart_store::feeds::{FeedEventFilter, FeedEventRow};
@@ -213,13 +212,6 @@ async fn exported(state: &AppState, principal: &Principal, query: &EventQuery) -
     Ok(rows)
 }
 
-fn download(content_type: &'static str, filename: &'static str, body: String) -> Response {
-    let mut response = body.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(filename));
-    response
-}
-
 async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query): Query<EventQuery>) -> Result<Response, PageError> {
     let principal = require(&viewer)?;
     let rows = exported(&state, principal, &query).await?;
@@ -258,7 +250,7 @@ async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query):
         let _ = writer.write_record(cells.iter().map(|cell| rampart_core::spreadsheet::defuse(cell)));
     }
     let body = String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default();
-    Ok(download("text/csv; charset=utf-8", "attachment; filename=\"feed-events.csv\"", body))
+    Ok(csv_download("feed-events.csv", body))
 }
 
 async fn export_jsonl(State(state): State<AppState>, viewer: Viewer, Query(query): Query<EventQuery>) -> Result<Response, PageError> {
@@ -269,5 +261,5 @@ async fn export_jsonl(State(state): State<AppState>, viewer: Viewer, Query(query
         body.push_str(&row.body);
         body.push('\n');
     }
-    Ok(download("application/x-ndjson", "attachment; filename=\"feed-events.jsonl\"", body))
+    Ok(download("application/x-ndjson", "feed-events.jsonl", body.into_bytes()))
 }

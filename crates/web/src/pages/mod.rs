@@ -175,6 +175,21 @@ impl Ctx {
     }
 }
 
+/// A file to save: its type, a file name made safe for the header, the body.
+pub(crate) fn download(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let safe: String = filename.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    let mut response = body.into_response();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 pub fn render<T: Template>(page: &T) -> Result<Response, PageError> {
     let html = page.render().map_err(|err| PageError(WebError::Internal(err.to_string())))?;
     Ok(Html(html).into_response())
