@@ -224,9 +224,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let store = ready_store(&config, OpenMode::Create).await?;
             crate::feeds::bench_registry(&store, orgs, networks).await
         }
-        Command::Ingest { file, feed, pipeline, journal, report, geoip_city, geoip_asn, cirt, json, quiet } => {
+        Command::Feeds(FeedsCommand::Queue { pipeline, limit, json }) => crate::feeds::queue(&pipeline, limit, json).await,
+        Command::Worker { stage, pipeline } => {
             let store = ready_store(&config, OpenMode::Create).await?;
-            let args = crate::feeds::IngestArgs { file, feed, pipeline, journal, report, geoip_city, geoip_asn, cirt, json, quiet };
+            crate::feeds::worker(store, &config, &stage, &pipeline).await
+        }
+        Command::Ingest { file, feed, pipeline, journal, report, geoip_city, geoip_asn, cirt, json, quiet, wait } => {
+            let store = ready_store(&config, OpenMode::Create).await?;
+            let args = crate::feeds::IngestArgs { file, feed, pipeline, journal, report, geoip_city, geoip_asn, cirt, json, quiet, wait };
             crate::feeds::ingest(store, &config, args).await
         }
         Command::Drill(command) => {

@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::error::CliError;
 use rampart_core::{Clock, SystemClock};
-use rampart_feeds::config::{self as feed_config, FeedConfig, ParserKind, PipelineConfig};
+use rampart_feeds::config::{self as feed_config, FeedConfig, NatsConfig, ParserKind, PipelineConfig};
+use rampart_feeds::distributed::{self, Bus, Stage};
 use rampart_feeds::{FeedError, Pipeline, Progress};
 use rampart_store::{Location, Store};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ impl From<FeedError> for CliError {
             FeedError::Store(err) => err.into(),
             FeedError::Io { .. } => CliError::NotFound(err.to_string()),
             FeedError::Field { .. } | FeedError::Line { .. } | FeedError::Geo(_) => CliError::Invalid(err.to_string()),
-            FeedError::Journal(_) => CliError::Other(err.to_string()),
+            FeedError::Journal(_) | FeedError::Queue(_) => CliError::Other(err.to_string()),
         }
     }
 }
@@ -72,6 +73,7 @@ pub struct IngestArgs {
     pub cirt: Option<String>,
     pub json: bool,
     pub quiet: bool,
+    pub wait: bool,
 }
 
 /// `rampart ingest FILE --feed NAME`: the file through the pipeline, with
@@ -103,15 +105,11 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
     if args.geoip_city.is_some() || args.geoip_asn.is_some() {
         pipeline_config.geoip_city = args.geoip_city.clone().or(pipeline_config.geoip_city);
         pipeline_config.geoip_asn = args.geoip_asn.clone().or(pipeline_config.geoip_asn);
-    } else if pipeline_config.geoip_city.is_none() && pipeline_config.geoip_asn.is_none() {
-        pipeline_config.geoip_city = config.geoip_country.clone();
-        pipeline_config.geoip_asn = config.geoip_asn.clone();
     }
-    pipeline_config.cirt = match (&args.cirt, pipeline_config.cirt.take()) {
-        (Some(name), _) => Some(crate::commands::find_org(&store, name).await?.id),
-        (None, Some(name)) => Some(crate::commands::find_org(&store, &name).await?.id),
-        (None, None) => national_cirt(&store).await?,
-    };
+    prepare(&store, config, &mut pipeline_config, args.cirt.as_deref()).await?;
+    if let Some(nats) = pipeline_config.nats.clone() {
+        return publish(store, pipeline_config, &nats, &args).await;
+    }
     let journal = args.journal.clone().or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let started = std::time::Instant::now();
@@ -147,7 +145,11 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let seconds = started.elapsed().as_secs_f64();
+    print_summary(&args, &summary, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn print_summary(args: &IngestArgs, summary: &rampart_feeds::Summary, seconds: f64) {
     let c = summary.counts;
     if args.json {
         crate::commands::print_json(&serde_json::json!({
@@ -177,6 +179,136 @@ pub async fn ingest(store: Store, config: &Config, args: IngestArgs) -> Result<(
         );
         if c.quarantined > 0 {
             println!("quarantined rows are listed on the pipeline page, run {}", summary.run_id);
+        }
+    }
+}
+
+/// What every way of running a pipeline settles the same: the MaxMind
+/// files from the server's configuration when the pipeline names none,
+/// and the CIRT that owns its incidents (given by id or name, else the
+/// database's one national CIRT).
+async fn prepare(store: &Store, config: &Config, pipeline: &mut PipelineConfig, cirt: Option<&str>) -> Result<(), CliError> {
+    if pipeline.geoip_city.is_none() && pipeline.geoip_asn.is_none() {
+        pipeline.geoip_city = config.geoip_country.clone();
+        pipeline.geoip_asn = config.geoip_asn.clone();
+    }
+    pipeline.cirt = match (cirt, pipeline.cirt.take()) {
+        (Some(name), _) => Some(crate::commands::find_org(store, name).await?.id),
+        (None, Some(name)) => Some(crate::commands::find_org(store, &name).await?.id),
+        (None, None) => national_cirt(store).await?,
+    };
+    Ok(())
+}
+
+/// `rampart ingest` with a distributed pipeline: the file goes onto the
+/// first stream; with --wait, the summary once the workers stored it all.
+async fn publish(store: Store, pipeline: PipelineConfig, nats: &NatsConfig, args: &IngestArgs) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
+    let bus = Bus::connect(nats).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let published = if args.file.as_os_str() == "-" {
+        let feed = pipeline.feed(&args.feed).ok_or_else(|| CliError::Invalid(format!("--feed: no feed `{}`", args.feed)))?;
+        let run_id = rampart_core::new_id(SystemClock.now()).simple().to_string();
+        distributed::publish_reader(&bus, feed, run_id, "stdin".into(), Box::new(std::io::stdin())).await?
+    } else {
+        distributed::publish_file(&bus, &pipeline, &store, &clock, &args.feed, &args.file).await?
+    };
+    if !args.wait {
+        if args.json {
+            crate::commands::print_json(
+                &serde_json::json!({"run": published.run_id, "published": published.rows, "messages": published.chunks}),
+            );
+        } else {
+            println!(
+                "{}: published {} rows in {} messages as run {}; the pipeline's workers store them",
+                args.file.display(),
+                published.rows,
+                published.chunks,
+                published.run_id
+            );
+        }
+        return Ok(());
+    }
+    let run = loop {
+        if let Some(run) = store.feed_run_get(&published.run_id).await?.filter(|run| run.finished_at.is_some()) {
+            break run;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+            _ = tokio::signal::ctrl_c() => return Err(CliError::Other("interrupted; the workers go on storing the file".into())),
+        }
+    };
+    let summary = rampart_feeds::Summary {
+        run_id: run.id.clone(),
+        finished: true,
+        counts: rampart_store::feeds::RunCounts {
+            read: run.read_count,
+            parsed: run.parsed,
+            quarantined: run.quarantined,
+            duplicates: run.duplicates,
+            filtered: run.filtered,
+            stored: run.stored,
+            incidents: run.incidents,
+        },
+    };
+    print_summary(args, &summary, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `rampart worker --stage NAME --pipeline FILE`.
+pub async fn worker(store: Store, config: &Config, stage: &str, path: &Path) -> Result<(), CliError> {
+    let stage = Stage::parse(stage).ok_or_else(|| CliError::Invalid(format!("--stage: `{stage}` is not process or store")))?;
+    let mut pipeline = load_pipeline(path)?;
+    let nats = pipeline.nats.clone().ok_or_else(|| {
+        CliError::Invalid(format!("{}: a worker needs a distributed pipeline; add [pipeline.nats] with its url", path.display()))
+    })?;
+    prepare(&store, config, &mut pipeline, None).await?;
+    let bus = Bus::connect(&nats).await?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(term) => { term.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        // The message in hand is finished and acknowledged first.
+        signal.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    eprintln!(
+        "{} worker on {} ({})",
+        match stage {
+            Stage::Process => "process",
+            Stage::Store => "store",
+        },
+        nats.url,
+        nats.prefix
+    );
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let handled = distributed::run_worker(&bus, stage, Arc::new(pipeline), store, clock, stop).await?;
+    eprintln!("stopped after {handled} messages");
+    Ok(())
+}
+
+/// `rampart feeds queue --pipeline FILE`.
+pub async fn queue(path: &Path, limit: usize, json: bool) -> Result<(), CliError> {
+    let pipeline = load_pipeline(path)?;
+    let nats =
+        pipeline.nats.ok_or_else(|| CliError::Invalid(format!("{}: not a distributed pipeline (no [pipeline.nats])", path.display())))?;
+    let bus = Bus::connect(&nats).await?;
+    let depths = bus.depths().await?;
+    let dead = bus.dead_letters(limit).await?;
+    if json {
+        crate::commands::print_json(
+            &serde_json::json!({"waiting": {"process": depths.raw, "store": depths.events}, "dead": depths.dead, "dead_letters": dead}),
+        );
+    } else {
+        println!("waiting to be processed: {}\nwaiting to be stored: {}\ndead letters: {}", depths.raw, depths.events, depths.dead);
+        for letter in dead {
+            println!(
+                "#{} {} stage, message {}, delivered {} times: {}",
+                letter.sequence, letter.stage, letter.message_id, letter.delivered, letter.reason
+            );
         }
     }
     Ok(())

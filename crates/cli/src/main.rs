@@ -113,10 +113,23 @@ pub enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// With a distributed pipeline ([pipeline.nats]): wait until the
+        /// workers have stored the whole file, then print the summary.
+        #[arg(long)]
+        wait: bool,
     },
     /// The feed pipeline's configuration.
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Run one stage of a distributed pipeline ([pipeline.nats]): `process`
+    /// (parse and enrich) or `store` (deduplicate, store, open incidents).
+    /// Start as many of each as the load needs; stop with Ctrl-C or SIGTERM.
+    Worker {
+        #[arg(long)]
+        stage: String,
+        #[arg(long)]
+        pipeline: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,6 +148,17 @@ pub enum FeedsCommand {
         once: bool,
         #[arg(long)]
         interval: Option<u64>,
+    },
+    /// A distributed pipeline's streams: messages waiting at each stage and
+    /// the newest dead letters with their stage and reason.
+    Queue {
+        #[arg(long)]
+        pipeline: PathBuf,
+        /// Dead letters to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -42,6 +42,18 @@ struct RawPipeline {
     shadowserver_schema: Option<Spanned<String>>,
     /// The CIRT (organisation id) that owns incidents the pipeline opens.
     cirt: Option<Spanned<String>>,
+    /// Stages joined by NATS JetStream instead of in-process channels.
+    nats: Option<RawNats>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNats {
+    url: Spanned<String>,
+    prefix: Option<Spanned<String>>,
+    ack_wait: Option<Spanned<String>>,
+    max_deliver: Option<Spanned<i64>>,
+    chunk_rows: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +168,24 @@ pub struct FeedConfig {
     pub incident_window_seconds: i64,
 }
 
+/// The distributed mode: where the JetStream server is and how its
+/// streams are named and consumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsConfig {
+    /// `nats://host:port`.
+    pub url: String,
+    /// Names the streams (`<prefix>_RAW`, `<prefix>_EVENTS`, `<prefix>_DEAD`)
+    /// and their subjects, so several pipelines share one server.
+    pub prefix: String,
+    /// How long a stage may hold a message before it is delivered again.
+    pub ack_wait_seconds: u64,
+    /// Deliveries after which a message that keeps failing goes to the
+    /// dead-letter stream.
+    pub max_deliver: i64,
+    /// Rows per message on the first stream.
+    pub chunk_rows: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub journal: Option<PathBuf>,
@@ -165,6 +195,7 @@ pub struct PipelineConfig {
     pub routing_table: Option<PathBuf>,
     pub schema: Schema,
     pub cirt: Option<String>,
+    pub nats: Option<NatsConfig>,
     pub feeds: Vec<FeedConfig>,
 }
 
@@ -184,6 +215,7 @@ impl PipelineConfig {
             routing_table: None,
             schema: Schema::built_in()?,
             cirt: None,
+            nats: None,
             feeds: vec![feed],
         })
     }
@@ -285,6 +317,47 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
             DEFAULT_BATCH
         }
     };
+    let nats = raw.pipeline.nats.as_ref().map(|nats| {
+        let url = nats.url.get_ref().trim().to_owned();
+        if !(url.starts_with("nats://") || url.starts_with("tls://")) || url::Url::parse(&url).is_err() {
+            error(nats.url.span(), format!("`{url}` is not a NATS address such as nats://127.0.0.1:4222"));
+        }
+        let prefix = nats.prefix.as_ref().map_or_else(|| "RAMPART_FEEDS".to_owned(), |p| p.get_ref().clone());
+        if let Some(span) = nats.prefix.as_ref().map(Spanned::span)
+            && (prefix.is_empty() || prefix.len() > 64 || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            error(span, "prefix must be 1 to 64 letters, digits or underscores".into());
+        }
+        let ack_wait_seconds = match &nats.ack_wait {
+            None => 30,
+            Some(text) => match parse_duration(text.get_ref()) {
+                Some(seconds) => u64::try_from(seconds).unwrap_or(30),
+                None => {
+                    error(text.span(), format!("`{}` is not a duration such as 30s, 5m or 1h", text.get_ref()));
+                    30
+                }
+            },
+        };
+        let max_deliver = match &nats.max_deliver {
+            None => 5,
+            Some(value) if (1..=100).contains(value.get_ref()) => *value.get_ref(),
+            Some(value) => {
+                error(value.span(), "max_deliver must be between 1 and 100".into());
+                5
+            }
+        };
+        let chunk_rows = match &nats.chunk_rows {
+            None => 500,
+            Some(value) if (1..=5000).contains(value.get_ref()) => usize::try_from(*value.get_ref()).unwrap_or(500),
+            Some(value) => {
+                // Bounded so a chunk's events fit NATS's default 1 MiB
+                // message limit with room to spare.
+                error(value.span(), "chunk_rows must be between 1 and 5000".into());
+                500
+            }
+        };
+        NatsConfig { url, prefix, ack_wait_seconds, max_deliver, chunk_rows }
+    });
     let mut feeds = Vec::new();
     let mut names = Vec::new();
     for feed in raw.feed {
@@ -375,6 +448,11 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
             }
             if config.outputs.contains(&Output::JsonLines) && feed.jsonl_path.is_none() {
                 error(outputs.span(), "the jsonl output needs jsonl_path".into());
+            }
+            if nats.is_some() && config.outputs.contains(&Output::JsonLines) && !config.outputs.contains(&Output::Store) {
+                // Distributed, the store stage writes the lines of the
+                // events it newly stored, after deduplication.
+                error(outputs.span(), "with [pipeline.nats], the jsonl output needs the store output".into());
             }
         }
         config.jsonl_path = feed.jsonl_path.as_ref().map(path);
@@ -486,6 +564,7 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
             routing_table,
             schema,
             cirt: raw.pipeline.cirt.map(|c| c.into_inner()),
+            nats,
             feeds,
         }),
         _ => {
@@ -548,6 +627,29 @@ constants = { "classification.type" = "scanner" }
         assert_eq!(syntax[0].line, 3, "{syntax:?}");
         let unknown = parse("[[feed]]\nname = \"a\"\nparser = \"jsonl\"\ncolour = \"red\"\n", Path::new(".")).unwrap_err();
         assert_eq!(unknown[0].line, 4, "{unknown:?}");
+    }
+
+    #[test]
+    fn the_distributed_mode_is_declared_and_checked() {
+        let text = "[pipeline.nats]\nurl = \"nats://127.0.0.1:4222\"\nprefix = \"CIRT_KE\"\nack_wait = \"10s\"\n\n[[feed]]\nname = \"a\"\nparser = \"shadowserver\"\n";
+        let config = parse(text, Path::new(".")).unwrap();
+        assert_eq!(
+            config.nats,
+            Some(NatsConfig {
+                url: "nats://127.0.0.1:4222".into(),
+                prefix: "CIRT_KE".into(),
+                ack_wait_seconds: 10,
+                max_deliver: 5,
+                chunk_rows: 500
+            })
+        );
+        assert_eq!(parse("[[feed]]\nname = \"a\"\nparser = \"jsonl\"\n", Path::new(".")).unwrap().nats, None);
+        let bad = "[pipeline.nats]\nurl = \"http://x\"\nprefix = \"a.b\"\nack_wait = \"soon\"\nmax_deliver = 0\nchunk_rows = 100000\n\n\
+                   [[feed]]\nname = \"a\"\nparser = \"jsonl\"\noutputs = [\"jsonl\"]\njsonl_path = \"out.jsonl\"\n";
+        let errors = parse(bad, Path::new(".")).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 5, 6, 11], "{errors:?}");
+        assert!(errors[5].message.contains("needs the store output"), "{errors:?}");
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum FeedError {
     /// A MaxMind database that cannot be opened or read.
     #[error("geolocation database: {0}")]
     Geo(String),
+    /// The JetStream server of the distributed mode refused or did not answer.
+    #[error("queue: {0}")]
+    Queue(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -12,14 +12,17 @@
 //! - [`journal`]: the embedded mode's durable queue;
 //! - [`record`]: what collectors put on the queue;
 //! - [`config`]: pipelines declared in TOML, checked with line numbers;
-//! - [`pipeline`]: the embedded runner.
+//! - [`pipeline`]: the embedded runner;
+//! - [`distributed`]: the stages as workers joined by NATS JetStream.
 //!
 //! Architecture invariant: an event's id is a hash of its parsed content
 //! and feed, taken before enrichment, and the store inserts by id; every
 //! path that can deliver a row twice (journal replay, a resumed ingest, a
 //! redelivered queue message) therefore stores it once.
 
+mod collect;
 pub mod config;
+pub mod distributed;
 mod error;
 pub mod event;
 pub mod experts;

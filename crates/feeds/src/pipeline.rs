@@ -27,7 +27,6 @@ use rampart_core::{Clock, time};
 use rampart_store::feeds::{FeedEventRow, QuarantineRow, RunCounts};
 use rampart_store::{AuditEntry, Store};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,28 +38,28 @@ use tokio::sync::mpsc;
 const SEGMENT_BYTES: u64 = 64 << 20;
 
 /// Shared enrichment state: built from the registry and the MaxMind files.
-struct Enrichment {
+pub(crate) struct Enrichment {
     constituency: ConstituencyExpert,
     geo: Option<GeoExpert>,
 }
 
 /// What the processing stage keeps between batches.
-struct ProcessorState {
-    sources: HashMap<u64, (SourceInfo, SourceParser)>,
-    dedup: HashMap<String, Deduplicator>,
+pub(crate) struct ProcessorState {
+    pub(crate) sources: HashMap<u64, (SourceInfo, SourceParser)>,
+    pub(crate) dedup: HashMap<String, Deduplicator>,
 }
 
 /// A batch on its way to the writer.
 #[derive(Default)]
-struct Batch {
-    last_seq: u64,
-    events: Vec<FeedEventRow>,
+pub(crate) struct Batch {
+    pub(crate) last_seq: u64,
+    pub(crate) events: Vec<FeedEventRow>,
     /// The run of each event, by position in `events`.
-    event_runs: Vec<String>,
-    quarantine: Vec<QuarantineRow>,
-    runs: BTreeMap<String, (String, String, RunCounts)>,
-    finished: Vec<(String, u64)>,
-    jsonl: Vec<(PathBuf, String)>,
+    pub(crate) event_runs: Vec<String>,
+    pub(crate) quarantine: Vec<QuarantineRow>,
+    pub(crate) runs: BTreeMap<String, (String, String, RunCounts)>,
+    pub(crate) finished: Vec<(String, u64)>,
+    pub(crate) jsonl: Vec<(PathBuf, String)>,
 }
 
 /// What an ingest did, from the run's counters in the store (so a
@@ -255,14 +254,8 @@ impl Pipeline {
         let feed_config =
             self.config.feed(feed).ok_or_else(|| FeedError::field("feed", format!("no feed `{feed}` is configured")))?.clone();
         let metadata = std::fs::metadata(path).map_err(|e| FeedError::io(path, e))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let modified = metadata.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-        let run_id = {
-            let mut hasher = Sha256::new();
-            hasher.update(format!("{feed}\u{1f}{}\u{1f}{}\u{1f}{modified}", canonical.display(), metadata.len()).as_bytes());
-            data_encoding::HEXLOWER.encode(&hasher.finalize()[..16])
-        };
+        let name = crate::collect::display_name(path);
+        let run_id = crate::collect::file_run_id(feed, path, &metadata);
         // The same file read again after it finished is a new run, unless
         // this process found the run in its journal: then the earlier
         // process was killed and its run completed on recovery.
@@ -272,14 +265,7 @@ impl Pipeline {
             lock(&self.recovered_runs).remove(&run_id);
             return Ok(summary_of(run));
         }
-        let mut run_id = run_id;
-        let mut generation = 0u32;
-        while self.store.feed_run_get(&run_id).await?.is_some_and(|run| run.finished_at.is_some()) {
-            generation += 1;
-            let mut hasher = Sha256::new();
-            hasher.update(format!("{run_id}\u{1f}{}\u{1f}{generation}", time::format(self.clock.now())).as_bytes());
-            run_id = data_encoding::HEXLOWER.encode(&hasher.finalize()[..16]);
-        }
+        let run_id = crate::collect::fresh_run_id(&self.store, &self.clock, run_id).await?;
         let file = std::fs::File::open(path).map_err(|e| FeedError::io(path, e))?;
         self.ingest_reader(&feed_config, run_id, name, Box::new(file), metadata.len(), progress).await
     }
@@ -353,24 +339,8 @@ impl Pipeline {
         let feed_name = feed.name.clone();
         let run = run_id.clone();
         let collector = tokio::task::spawn_blocking(move || -> Result<(), FeedError> {
-            let counting = CountingReader { inner: input, read: Arc::new(std::sync::atomic::AtomicU64::new(0)) };
-            let read = counting.read.clone();
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .delimiter(if has_header { b',' } else { b'\x1f' })
-                .quoting(has_header)
-                .from_reader(counting);
-            let mut record = csv::StringRecord::new();
-            let line_of = |record: &csv::StringRecord| record.position().map_or(0, |p| p.line());
-            let mut header = Vec::new();
-            if has_header {
-                match reader.read_record(&mut record) {
-                    Ok(true) => header = record.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_owned()).collect(),
-                    Ok(false) => {}
-                    Err(err) => return Err(FeedError::line(name.clone(), 1, format!("the header cannot be read: {err}"))),
-                }
-            }
+            let mut rows_in = crate::collect::Rows::open(input, has_header, &name)?;
+            let header = std::mem::take(&mut rows_in.header);
             let (source_seq, mut info) = match existing {
                 Some((seq, info)) => (seq, info),
                 None => {
@@ -400,42 +370,21 @@ impl Pipeline {
                 Ok(tx.blocking_send(std::mem::take(batch)).is_ok())
             };
             let mut last_line = resume_after;
-            loop {
-                match reader.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(err) => {
-                        // The CSV itself is broken here (bad UTF-8, a quote
-                        // never closed): keep what can be said of the row.
-                        let line = err.position().map_or(last_line + 1, |p| p.line());
-                        if line > resume_after {
-                            let row = Record::Unreadable { source: source_seq, line, reason: err.to_string() };
-                            let seq = lock(&journal).append(&row.encode())?;
-                            batch.push((seq, row));
-                            last_line = line;
-                        }
-                        continue;
-                    }
-                }
-                let line = line_of(&record);
+            while let Some(item) = rows_in.next_item() {
+                let (line, row) = match item {
+                    crate::collect::Item::Row { line, fields } => (line, Record::Row { source: source_seq, line, fields }),
+                    crate::collect::Item::Unreadable { line, reason } => (line, Record::Unreadable { source: source_seq, line, reason }),
+                };
                 if line <= resume_after {
                     continue;
                 }
-                if has_header && record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
-                    continue;
-                }
-                let fields: Vec<String> = record.iter().map(str::to_owned).collect();
-                if !has_header && fields.first().is_none_or(|f| f.trim().is_empty()) {
-                    continue;
-                }
-                let row = Record::Row { source: source_seq, line, fields };
                 let seq = lock(&journal).append(&row.encode())?;
                 batch.push((seq, row));
                 last_line = line;
                 rows += 1;
                 if batch.len() >= chunk {
                     if let Some(report) = &progress {
-                        report(Progress { bytes_read: read.load(std::sync::atomic::Ordering::Relaxed), bytes_total, rows });
+                        report(Progress { bytes_read: rows_in.bytes_read(), bytes_total, rows });
                     }
                     if !flush(&mut batch, &mut info, last_line)? {
                         return Ok(());
@@ -447,7 +396,7 @@ impl Pipeline {
             batch.push((seq, end));
             flush(&mut batch, &mut info, last_line)?;
             if let Some(report) = &progress {
-                report(Progress { bytes_read: bytes_total.max(read.load(std::sync::atomic::Ordering::Relaxed)), bytes_total, rows });
+                report(Progress { bytes_read: bytes_total.max(rows_in.bytes_read()), bytes_total, rows });
             }
             Ok(())
         });
@@ -505,127 +454,20 @@ impl Pipeline {
         let now = self.clock.now();
         let at = time::format(now);
         // JSON-lines outputs are written before the commit: at least once.
-        let mut files: HashMap<&Path, std::fs::File> = HashMap::new();
-        for (path, line) in &batch.jsonl {
-            let file = match files.entry(path.as_path()) {
-                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::hash_map::Entry::Vacant(entry) => {
-                    entry.insert(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| FeedError::io(path, e))?)
-                }
-            };
-            writeln!(file, "{line}").map_err(|e| FeedError::io(path, e))?;
-        }
-        // Contacts of the constituents this batch may open incidents for,
-        // read before the transaction.
+        write_jsonl(batch.jsonl.iter().map(|(path, line)| (path.as_path(), line.as_str())))?;
         let mut plans = self.plans.lock().await;
-        if let Some(_cirt) = &self.config.cirt {
-            for row in &batch.events {
-                if let Some(org_id) = &row.org_id
-                    && self.config.feed(&row.feed).is_some_and(|f| f.outputs.contains(&Output::Incidents))
-                    && !plans.contains_key(org_id)
-                {
-                    let plan = rampart_cirt::feed_incidents::plan_for(&self.store, org_id).await?;
-                    plans.insert(org_id.clone(), plan);
-                }
-            }
-        }
+        load_plans(&self.store, &self.config, &batch.events, &mut plans).await?;
         let mut tx = self.store.begin().await?;
-        let inserted: HashSet<String> = tx.feed_events_insert(&batch.events).await?.into_iter().collect();
         let mut runs = batch.runs;
-        // (constituent, type, window start, feed) → (run, TLP, events, addresses)
-        type Group = (String, rampart_core::Tlp, i64, Vec<(String, String)>);
-        let mut groups: BTreeMap<(String, String, String, String), Group> = BTreeMap::new();
-        for (run_id, row) in batch.event_runs.iter().zip(&batch.events) {
-            if !inserted.contains(&row.id) {
-                continue;
-            }
-            if let Some((_, _, counts)) = runs.get_mut(run_id) {
-                counts.stored += 1;
-            }
-            let Some(org_id) = &row.org_id else { continue };
-            let Some(feed) = self.config.feed(&row.feed).filter(|f| f.outputs.contains(&Output::Incidents)) else { continue };
-            if self.config.cirt.is_none() || !plans.contains_key(org_id) {
-                continue;
-            }
-            let window = feed.incident_window_seconds.max(1);
-            let at = time::parse(&row.event_time).map_or(0, |t| t.timestamp());
-            let start = DateTime::from_timestamp(at.div_euclid(window) * window, 0).unwrap_or(now);
-            let key = (org_id.clone(), row.kind.clone(), time::format(start), row.feed.clone());
-            let group = groups.entry(key).or_insert_with(|| (run_id.clone(), row.tlp.parse().unwrap_or(feed.tlp), 0, Vec::new()));
-            group.2 += 1;
-            if let Some(ip) = &row.source_ip {
-                let kind = if ip.contains(':') { "ipv6" } else { "ipv4" };
-                group.3.push((kind.to_owned(), ip.clone()));
-            }
-        }
-        if let Some(cirt) = &self.config.cirt {
-            for ((org_id, kind, window_start, feed), (run_id, tlp, events, observables)) in &groups {
-                let Some(plan) = plans.get(org_id) else { continue };
-                let gathered = rampart_cirt::feed_incidents::Gathered {
-                    cirt_org_id: cirt,
-                    plan,
-                    feed,
-                    rsit_type: kind,
-                    window_start,
-                    tlp: *tlp,
-                    events: *events,
-                    observables,
-                };
-                match rampart_cirt::feed_incidents::gather(&mut tx, &gathered, now).await {
-                    Ok(_) => {
-                        if let Some((_, _, counts)) = runs.get_mut(run_id) {
-                            counts.incidents += 1;
-                        }
-                    }
-                    Err(rampart_cirt::desk::DeskError::Store(err)) => return Err(err.into()),
-                    // A type the taxonomy does not know opens no incident;
-                    // the events are stored all the same.
-                    Err(_) => {}
-                }
-            }
-        }
+        store_events(&mut tx, &self.config, &plans, &batch.events, &batch.event_runs, &mut runs, now).await?;
         drop(plans);
-        for row in &batch.quarantine {
-            tx.feed_quarantine_add(row).await?;
-        }
-        for (run_id, (feed, name, counts)) in &runs {
-            tx.feed_run_add(run_id, feed, name, counts, &at).await?;
-        }
+        record_batch(&mut tx, &batch.quarantine, &runs, json!({"journal_seq": batch.last_seq}), now).await?;
         for (run_id, _) in &batch.finished {
             tx.feed_run_finish(run_id, &at).await?;
         }
         tx.feed_mark_set(&self.journal_id, i64::try_from(batch.last_seq).unwrap_or(i64::MAX)).await?;
-        let totals = runs.values().fold(RunCounts::default(), |mut sum, (_, _, c)| {
-            sum.add(c);
-            sum
-        });
-        tx.audit(
-            AuditEntry {
-                actor_id: None,
-                actor_label: "feed pipeline".into(),
-                actor_org_id: None,
-                action: "feeds.batch.store".into(),
-                entity_type: "feed_run".into(),
-                entity_id: runs.keys().next().cloned(),
-                source_ip: None,
-                summary: json!({"runs": runs.keys().collect::<Vec<_>>(), "counts": totals, "journal_seq": batch.last_seq}),
-            },
-            now,
-        )
-        .await?;
         tx.commit().await?;
-        for (feed, _, counts) in runs.values() {
-            for (outcome, value) in [
-                ("read", counts.read),
-                ("quarantined", counts.quarantined),
-                ("duplicate", counts.duplicates),
-                ("filtered", counts.filtered),
-                ("stored", counts.stored),
-            ] {
-                metrics::counter!("rampart_feed_events_total", "feed" => feed.clone(), "outcome" => outcome)
-                    .increment(u64::try_from(value).unwrap_or(0));
-            }
-        }
+        count_outcomes(&runs);
         metrics::histogram!("rampart_feed_batch_seconds", "stage" => "store").record(started.elapsed().as_secs_f64());
         let mut journal = lock(&self.journal);
         journal.ack(batch.last_seq)?;
@@ -683,7 +525,166 @@ fn summary_of(row: rampart_store::feeds::FeedRunRow) -> Summary {
     }
 }
 
-async fn load_enrichment(config: &PipelineConfig, store: &Store) -> Result<Enrichment, FeedError> {
+/// Appends lines to JSON-lines output files.
+pub(crate) fn write_jsonl<'a>(lines: impl Iterator<Item = (&'a Path, &'a str)>) -> Result<(), FeedError> {
+    let mut files: HashMap<&Path, std::fs::File> = HashMap::new();
+    for (path, line) in lines {
+        let file = match files.entry(path) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| FeedError::io(path, e))?)
+            }
+        };
+        writeln!(file, "{line}").map_err(|e| FeedError::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// Reads, before the batch's transaction, the contacts of the
+/// constituents its events may open incidents for.
+pub(crate) async fn load_plans(
+    store: &Store,
+    config: &PipelineConfig,
+    events: &[FeedEventRow],
+    plans: &mut HashMap<String, rampart_cirt::feed_incidents::ContactPlan>,
+) -> Result<(), FeedError> {
+    if config.cirt.is_none() {
+        return Ok(());
+    }
+    for row in events {
+        if let Some(org_id) = &row.org_id
+            && config.feed(&row.feed).is_some_and(|f| f.outputs.contains(&Output::Incidents))
+            && !plans.contains_key(org_id)
+        {
+            let plan = rampart_cirt::feed_incidents::plan_for(store, org_id).await?;
+            plans.insert(org_id.clone(), plan);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a batch's events, counts those that were new against their
+/// runs, and opens or counts up the incidents they belong to; returns the
+/// ids that were new.
+pub(crate) async fn store_events(
+    tx: &mut rampart_store::WriteTx,
+    config: &PipelineConfig,
+    plans: &HashMap<String, rampart_cirt::feed_incidents::ContactPlan>,
+    events: &[FeedEventRow],
+    event_runs: &[String],
+    runs: &mut BTreeMap<String, (String, String, RunCounts)>,
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>, FeedError> {
+    let inserted: HashSet<String> = tx.feed_events_insert(events).await?.into_iter().collect();
+    // (constituent, type, window start, feed) → (run, TLP, events, addresses)
+    type Group = (String, rampart_core::Tlp, i64, Vec<(String, String)>);
+    let mut groups: BTreeMap<(String, String, String, String), Group> = BTreeMap::new();
+    for (run_id, row) in event_runs.iter().zip(events) {
+        if !inserted.contains(&row.id) {
+            continue;
+        }
+        if let Some((_, _, counts)) = runs.get_mut(run_id) {
+            counts.stored += 1;
+        }
+        let Some(org_id) = &row.org_id else { continue };
+        let Some(feed) = config.feed(&row.feed).filter(|f| f.outputs.contains(&Output::Incidents)) else { continue };
+        if config.cirt.is_none() || !plans.contains_key(org_id) {
+            continue;
+        }
+        let window = feed.incident_window_seconds.max(1);
+        let at = time::parse(&row.event_time).map_or(0, |t| t.timestamp());
+        let start = DateTime::from_timestamp(at.div_euclid(window) * window, 0).unwrap_or(now);
+        let key = (org_id.clone(), row.kind.clone(), time::format(start), row.feed.clone());
+        let group = groups.entry(key).or_insert_with(|| (run_id.clone(), row.tlp.parse().unwrap_or(feed.tlp), 0, Vec::new()));
+        group.2 += 1;
+        if let Some(ip) = &row.source_ip {
+            let kind = if ip.contains(':') { "ipv6" } else { "ipv4" };
+            group.3.push((kind.to_owned(), ip.clone()));
+        }
+    }
+    if let Some(cirt) = &config.cirt {
+        for ((org_id, kind, window_start, feed), (run_id, tlp, events, observables)) in &groups {
+            let Some(plan) = plans.get(org_id) else { continue };
+            let gathered = rampart_cirt::feed_incidents::Gathered {
+                cirt_org_id: cirt,
+                plan,
+                feed,
+                rsit_type: kind,
+                window_start,
+                tlp: *tlp,
+                events: *events,
+                observables,
+            };
+            match rampart_cirt::feed_incidents::gather(tx, &gathered, now).await {
+                Ok(_) => {
+                    if let Some((_, _, counts)) = runs.get_mut(run_id) {
+                        counts.incidents += 1;
+                    }
+                }
+                Err(rampart_cirt::desk::DeskError::Store(err)) => return Err(err.into()),
+                // A type the taxonomy does not know opens no incident;
+                // the events are stored all the same.
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(inserted)
+}
+
+/// The rest of a batch's transaction: its quarantined rows, its runs'
+/// counters and the audit entry (`detail` says where the batch came from).
+pub(crate) async fn record_batch(
+    tx: &mut rampart_store::WriteTx,
+    quarantine: &[QuarantineRow],
+    runs: &BTreeMap<String, (String, String, RunCounts)>,
+    detail: Value,
+    now: DateTime<Utc>,
+) -> Result<(), FeedError> {
+    let at = time::format(now);
+    for row in quarantine {
+        tx.feed_quarantine_add(row).await?;
+    }
+    for (run_id, (feed, name, counts)) in runs {
+        tx.feed_run_add(run_id, feed, name, counts, &at).await?;
+    }
+    let totals = runs.values().fold(RunCounts::default(), |mut sum, (_, _, c)| {
+        sum.add(c);
+        sum
+    });
+    tx.audit(
+        AuditEntry {
+            actor_id: None,
+            actor_label: "feed pipeline".into(),
+            actor_org_id: None,
+            action: "feeds.batch.store".into(),
+            entity_type: "feed_run".into(),
+            entity_id: runs.keys().next().cloned(),
+            source_ip: None,
+            summary: json!({"runs": runs.keys().collect::<Vec<_>>(), "counts": totals, "from": detail}),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// `rampart_feed_events_total{feed,outcome}` after a commit.
+pub(crate) fn count_outcomes(runs: &BTreeMap<String, (String, String, RunCounts)>) {
+    for (feed, _, counts) in runs.values() {
+        for (outcome, value) in [
+            ("read", counts.read),
+            ("quarantined", counts.quarantined),
+            ("duplicate", counts.duplicates),
+            ("filtered", counts.filtered),
+            ("stored", counts.stored),
+        ] {
+            metrics::counter!("rampart_feed_events_total", "feed" => feed.clone(), "outcome" => outcome)
+                .increment(u64::try_from(value).unwrap_or(0));
+        }
+    }
+}
+
+pub(crate) async fn load_enrichment(config: &PipelineConfig, store: &Store) -> Result<Enrichment, FeedError> {
     let dump = store.feed_registry().await?;
     let mut registry = Registry::default();
     let mut index: HashMap<String, u32> = HashMap::new();
@@ -728,7 +729,7 @@ async fn load_enrichment(config: &PipelineConfig, store: &Store) -> Result<Enric
 }
 
 /// The processing stage: rows to stored events, quarantined rows and counts.
-fn process(
+pub(crate) fn process(
     config: &PipelineConfig,
     enrichment: &Enrichment,
     state: &mut ProcessorState,
@@ -896,19 +897,6 @@ fn row_of(id: String, feed: &FeedConfig, event: &Event, dedup_key: u64, observed
         tlp: text("tlp").unwrap_or_else(|| feed.tlp.as_str().to_owned()),
         dedup_key: dedup_key as i64,
         body: event.to_json(),
-    }
-}
-
-struct CountingReader {
-    inner: Box<dyn std::io::Read + Send>,
-    read: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl std::io::Read for CountingReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
     }
 }
 

@@ -1,12 +1,12 @@
-//! The feed pipeline's rows (migration 0015). Parsing, enrichment and
+//! The feed pipeline's rows (migrations 0015 and 0016). Parsing, enrichment and
 //! deduplication happen in `rampart-feeds`; this module stores batches
 //! idempotently and answers the pipeline's and the pages' questions.
 
 use crate::{Page, PageRequest, Store, StoreError, WriteTx};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One harmonised event as stored.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct FeedEventRow {
     pub id: String,
     pub feed: String,
@@ -27,7 +27,7 @@ pub struct FeedEventRow {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct QuarantineRow {
     pub feed: String,
     pub run_id: String,
@@ -57,7 +57,7 @@ pub struct FeedRunRow {
 }
 
 /// Counts to add to a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunCounts {
     pub read: i64,
     pub parsed: i64,
@@ -226,6 +226,82 @@ impl WriteTx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// Serialises the store stages of one feed across processes, for the
+    /// rest of the transaction: their deduplication reads what the others
+    /// committed. SQLite's `BEGIN IMMEDIATE` already admits one writer.
+    pub async fn feed_lock(&mut self, feed: &str) -> Result<(), StoreError> {
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('rampart.feed:' || $1))").bind(feed.to_owned()).execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
+    /// Records a queue message as committed; false when it already was
+    /// (a redelivery), and then the caller must change nothing.
+    pub async fn feed_applied_add(&mut self, message_id: &str, at: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO feed_applied (message_id, applied_at) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING")
+            .bind(message_id.to_owned())
+            .bind(at.to_owned())
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The number of rows the run's source had (known once it was read to
+    /// the end).
+    pub async fn feed_run_total_set(&mut self, id: &str, total: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE feed_runs SET rows_total = $2 WHERE id = $1").bind(id.to_owned()).bind(total).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Finishes the run if every row of its source has been counted;
+    /// returns whether it is finished now.
+    pub async fn feed_run_finish_if_complete(&mut self, id: &str, at: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE feed_runs SET finished_at = $2, updated_at = $2 \
+             WHERE id = $1 AND finished_at IS NULL AND rows_total IS NOT NULL AND read_count >= rows_total",
+        )
+        .bind(id.to_owned())
+        .bind(at.to_owned())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The highest event sequence number committed so far.
+    pub async fn feed_max_seq(&mut self) -> Result<i64, StoreError> {
+        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM feed_events").fetch_one(self.conn()).await?;
+        Ok(max.unwrap_or(0))
+    }
+
+    /// (seq, dedup key, event time) of a feed's events from `since` on:
+    /// a store stage's deduplication window when it starts.
+    pub async fn feed_dedup_recent(&mut self, feed: &str, since: &str) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT seq, dedup_key, event_time FROM feed_events WHERE feed = $1 AND event_time >= $2")
+            .bind(feed.to_owned())
+            .bind(since.to_owned())
+            .fetch_all(self.conn())
+            .await?)
+    }
+
+    /// (seq, dedup key, event time) of a feed's events committed after
+    /// `after` (by other store stages, since this one last looked).
+    pub async fn feed_dedup_after(&mut self, feed: &str, after: i64) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT seq, dedup_key, event_time FROM feed_events WHERE seq > $1 AND feed = $2")
+            .bind(after)
+            .bind(feed.to_owned())
+            .fetch_all(self.conn())
+            .await?)
+    }
+
+    /// The newest event time stored for a feed, inside the transaction.
+    pub async fn feed_latest_time_tx(&mut self, feed: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT MAX(event_time) FROM feed_events WHERE feed = $1")
+            .bind(feed.to_owned())
+            .fetch_one(self.conn())
+            .await?)
     }
 
     /// The incident that gathers a constituent's events of one type in one

@@ -9,7 +9,7 @@ const HEADER: &str = "timestamp,ip,protocol,port,hostname,tag,asn,geo,region,cit
 
 /// A scan_telnet report of `rows` rows: every 10th row repeats the host of
 /// the row before it an hour later (a duplicate), every 997th is broken.
-fn report(path: &std::path::Path, rows: usize) {
+pub fn report(path: &std::path::Path, rows: usize) {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     writeln!(file, "{HEADER}").unwrap();
     for i in 0..rows {

@@ -13,6 +13,7 @@ mod backup;
 mod cirt;
 mod config;
 mod cop;
+mod distributed;
 mod drills;
 mod federation;
 mod feeds;
