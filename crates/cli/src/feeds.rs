@@ -406,8 +406,20 @@ pub async fn run_folders(
         Some(name) => Some(crate::commands::find_org(&store, &name).await?.id),
         None => national_cirt(&store).await?,
     };
-    let journal = journal.or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if let Some(nats) = pipeline_config.nats.clone() {
+        // Distributed: the collector only publishes; workers do the rest.
+        let bus = Bus::connect(&nats).await?;
+        loop {
+            for (file, published) in distributed::sweep_folders(&bus, &pipeline_config, &store, &clock).await? {
+                println!("{file}: published {} rows in {} messages as run {}", published.rows, published.chunks, published.run_id);
+            }
+            if once || wait_or_interrupt(interval).await {
+                return Ok(());
+            }
+        }
+    }
+    let journal = journal.or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
     let pipeline = Pipeline::open(pipeline_config, store, clock, &journal).await?;
     loop {
         pipeline.reload_registry().await?;
@@ -418,12 +430,16 @@ pub async fn run_folders(
                 c.read, c.parsed, c.quarantined, c.duplicates, c.filtered, c.stored
             );
         }
-        if once {
+        if once || wait_or_interrupt(interval).await {
             return Ok(());
         }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(interval.max(1))) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-        }
+    }
+}
+
+/// Sleeps `interval` seconds; true when interrupted instead.
+async fn wait_or_interrupt(interval: u64) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(std::time::Duration::from_secs(interval.max(1))) => false,
+        _ = tokio::signal::ctrl_c() => true,
     }
 }

@@ -133,3 +133,51 @@ pub(crate) async fn fresh_run_id(store: &Store, clock: &Arc<dyn Clock>, run_id: 
 pub(crate) fn display_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
+
+/// The files waiting in every folder collector, each with its feed, in
+/// name order.
+pub(crate) fn waiting_files(config: &crate::config::PipelineConfig) -> Result<Vec<(String, std::path::PathBuf)>, FeedError> {
+    let mut waiting = Vec::new();
+    for feed in &config.feeds {
+        let Some(crate::config::CollectorKind::Folder { path, pattern, .. }) = &feed.collector else {
+            continue;
+        };
+        let entries = std::fs::read_dir(path).map_err(|err| FeedError::io(path, err))?;
+        let mut files: Vec<std::path::PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| glob_match(pattern, &n.to_string_lossy())))
+            .collect();
+        files.sort();
+        waiting.extend(files.into_iter().map(|file| (feed.name.clone(), file)));
+    }
+    Ok(waiting)
+}
+
+/// Moves a file whose rows are safe (committed, or acknowledged by the
+/// JetStream server) to `done/` beside it.
+pub(crate) fn move_to_done(file: &Path) -> Result<(), FeedError> {
+    let Some(folder) = file.parent() else { return Ok(()) };
+    let done_dir = folder.join("done");
+    std::fs::create_dir_all(&done_dir).map_err(|e| FeedError::io(&done_dir, e))?;
+    if let Some(name) = file.file_name() {
+        std::fs::rename(file, done_dir.join(name)).map_err(|e| FeedError::io(file, e))?;
+    }
+    Ok(())
+}
+
+/// `*` matches any run of characters, `?` one; nothing else is special.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn inner(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => inner(&p[1..], n) || (!n.is_empty() && inner(p, &n[1..])),
+            (Some('?'), Some(_)) => inner(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => inner(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    inner(&p, &n)
+}

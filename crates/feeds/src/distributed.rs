@@ -315,6 +315,23 @@ pub async fn publish_file(
     publish_reader(bus, feed, run_id, crate::collect::display_name(path), Box::new(file)).await
 }
 
+/// One pass over every folder collector: each waiting file is published
+/// and moves to `done/` once the server has acknowledged all its chunks.
+pub async fn sweep_folders(
+    bus: &Bus,
+    config: &PipelineConfig,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+) -> Result<Vec<(String, Published)>, FeedError> {
+    let mut done = Vec::new();
+    for (feed, file) in crate::collect::waiting_files(config)? {
+        let published = publish_file(bus, config, store, clock, &feed, &file).await?;
+        crate::collect::move_to_done(&file)?;
+        done.push((file.display().to_string(), published));
+    }
+    Ok(done)
+}
+
 /// Publishes any input as one run.
 pub async fn publish_reader(
     bus: &Bus,
@@ -343,17 +360,19 @@ pub async fn publish_reader(
         let mut current = fresh(0);
         let mut total = 0u64;
         while let Some(item) = rows.next_item() {
-            match item {
-                Item::Row { line, fields } => current.rows.push((line, fields)),
-                Item::Unreadable { line, reason } => current.unreadable.push((line, reason)),
-            }
-            total += 1;
+            // A full chunk leaves only when another row follows it, so the
+            // last chunk (which carries the total) is never an empty one.
             if current.rows.len() + current.unreadable.len() >= chunk_rows {
                 let next = fresh(current.chunk + 1);
                 if tx.blocking_send(std::mem::replace(&mut current, next)).is_err() {
                     return Ok(());
                 }
             }
+            match item {
+                Item::Row { line, fields } => current.rows.push((line, fields)),
+                Item::Unreadable { line, reason } => current.unreadable.push((line, reason)),
+            }
+            total += 1;
         }
         current.total = Some(total);
         let _ = tx.blocking_send(current);

@@ -276,29 +276,10 @@ impl Pipeline {
     /// it, and resuming skips what is already in the journal).
     pub async fn sweep_folders(&self) -> Result<Vec<(String, Summary)>, FeedError> {
         let mut done = Vec::new();
-        for feed in &self.config.feeds {
-            let Some(crate::config::CollectorKind::Folder { path, pattern, .. }) = &feed.collector else {
-                continue;
-            };
-            let entries = match std::fs::read_dir(path) {
-                Ok(entries) => entries,
-                Err(err) => return Err(FeedError::io(path, err)),
-            };
-            let mut files: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && p.file_name().is_some_and(|n| glob_match(pattern, &n.to_string_lossy())))
-                .collect();
-            files.sort();
-            for file in files {
-                let summary = self.ingest_file(&feed.name, &file, None).await?;
-                let done_dir = path.join("done");
-                std::fs::create_dir_all(&done_dir).map_err(|e| FeedError::io(&done_dir, e))?;
-                if let Some(name) = file.file_name() {
-                    std::fs::rename(&file, done_dir.join(name)).map_err(|e| FeedError::io(&file, e))?;
-                }
-                done.push((file.display().to_string(), summary));
-            }
+        for (feed, file) in crate::collect::waiting_files(&self.config)? {
+            let summary = self.ingest_file(&feed, &file, None).await?;
+            crate::collect::move_to_done(&file)?;
+            done.push((file.display().to_string(), summary));
         }
         Ok(done)
     }
@@ -491,22 +472,6 @@ impl Pipeline {
         }
         Ok(())
     }
-}
-
-/// `*` matches any run of characters, `?` one; nothing else is special.
-fn glob_match(pattern: &str, name: &str) -> bool {
-    fn inner(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => inner(&p[1..], n) || (!n.is_empty() && inner(p, &n[1..])),
-            (Some('?'), Some(_)) => inner(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => inner(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    inner(&p, &n)
 }
 
 fn summary_of(row: rampart_store::feeds::FeedRunRow) -> Summary {

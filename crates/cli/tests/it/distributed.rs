@@ -278,3 +278,43 @@ fn messages_that_cannot_be_handled_go_to_the_dead_letter_stream() {
     let bad_stage = sandbox.run(&["worker", "--stage", "parse", "--pipeline", pipeline.to_str().unwrap()]);
     assert!(bad_stage.stderr.contains("is not process or store"), "{}", bad_stage.stderr);
 }
+
+/// `rampart feeds run` with a distributed pipeline publishes each new file
+/// of a folder, moves it to done/ once the server holds it, and the
+/// workers store it.
+#[test]
+fn the_folder_collector_publishes_and_the_workers_store() {
+    let streams = Streams::new("folder");
+    let sandbox = Sandbox::migrated();
+    let incoming = sandbox.path("incoming");
+    std::fs::create_dir_all(&incoming).unwrap();
+    report(&incoming.join("2026-11-29-scan_telnet-ke-geo.csv"), 1000);
+    let pipeline = sandbox.path("folder.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "[pipeline.nats]\nurl = \"{NATS}\"\nprefix = \"{}\"\n\n{FEED}collector = {{ kind = \"folder\", path = \"incoming\" }}\n",
+            streams.config.prefix
+        ),
+    )
+    .unwrap();
+    let run = sandbox.run(&["feeds", "run", "--pipeline", pipeline.to_str().unwrap(), "--once"]);
+    assert!(run.ok().stdout.contains("published 1000 rows in 2 messages"), "{}", run.stdout);
+    assert!(incoming.join("done/2026-11-29-scan_telnet-ke-geo.csv").exists());
+    let database = Database::sqlite(&sandbox);
+    let mut workers = [worker(&sandbox, &database, "process", &pipeline), worker(&sandbox, &database, "store", &pipeline)];
+    let started = Instant::now();
+    let runs = loop {
+        let runs = database.with(async |store| store.feed_runs(10).await.unwrap());
+        if runs.iter().any(|r| r.finished_at.is_some()) {
+            break runs;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the workers did not store the file");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for child in &mut workers {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!((runs[0].read_count, runs[0].stored, runs[0].duplicates, runs[0].quarantined), (1000, 899, 100, 1));
+}
