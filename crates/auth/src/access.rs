@@ -294,6 +294,20 @@ pub fn feed_event_tlps(viewer: &Principal) -> Vec<Tlp> {
     if viewer.has(Permission::IncidentRead) { vec![Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict] } else { Vec::new() }
 }
 
+/// Whether `viewer` may push rows into the feed pipeline whose incidents
+/// `cirt` owns: pushed rows become that CIRT's events and incidents, so it
+/// takes the right to write that CIRT's incidents (or a global grant).
+/// A pipeline that names no CIRT takes a global grant.
+pub fn may_push_feed(viewer: &Principal, cirt: Option<&str>) -> bool {
+    if !viewer.has(Permission::IncidentWrite) {
+        return false;
+    }
+    match viewer.org_ids_for(Permission::IncidentWrite) {
+        None => true,
+        Some(orgs) => cirt.is_some_and(|cirt| orgs.iter().any(|org| org == cirt)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,5 +486,20 @@ mod tests {
         let admin =
             Principal { grants: vec![Grant { role: Role::OrgAdmin, scope: Scope::Org("ke-cirt".into()) }], ..Principal::cli("admin") };
         assert!(feed_event_tlps(&admin).is_empty());
+    }
+
+    #[test]
+    fn only_the_pipelines_own_cirt_may_push_rows_into_it() {
+        let grant = |role, scope| Principal { grants: vec![Grant { role, scope }], ..Principal::cli("someone") };
+        let analyst = grant(Role::CirtAnalyst, Scope::Org("ke-cirt".into()));
+        assert!(may_push_feed(&analyst, Some("ke-cirt")));
+        assert!(!may_push_feed(&analyst, Some("br-cirt")), "another CIRT's pipeline");
+        assert!(!may_push_feed(&analyst, None), "a pipeline without a CIRT takes a global grant");
+        assert!(!may_push_feed(&grant(Role::Constituent, Scope::Org("ke-cirt".into())), Some("ke-cirt")));
+        assert!(!may_push_feed(&grant(Role::OrgAdmin, Scope::Org("ke-cirt".into())), Some("ke-cirt")));
+        let global = grant(Role::CirtManager, Scope::Global);
+        assert!(may_push_feed(&global, Some("ke-cirt")) && may_push_feed(&global, None));
+        let unfinished = Principal { must_set_up_mfa: true, ..analyst.clone() };
+        assert!(!may_push_feed(&unfinished, Some("ke-cirt")), "MFA set-up first");
     }
 }

@@ -359,8 +359,19 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     if args.demo && demo::seed(&auth, signer.clone()).await? {
         tracing::info!("demo world seeded");
     }
+    rampart_web::install_metrics_recorder();
+    let mut intake = match &config.feeds_pipeline {
+        Some(path) => {
+            let pipeline = crate::feeds::load_pipeline(path)?;
+            Some(Arc::new(crate::feeds::open_intake(store.clone(), config, pipeline, None).await?))
+        }
+        None => None,
+    };
     if args.demo {
-        let summary = demo::run_demo_feed(&store, &crate::feeds::default_journal(config)).await?;
+        let (summary, pipeline) = demo::run_demo_feed(&store, &crate::feeds::default_journal(config)).await?;
+        if intake.is_none() {
+            intake = Some(Arc::new(rampart_feeds::intake::Intake::Embedded(Arc::new(pipeline))));
+        }
         let c = summary.counts;
         tracing::info!(
             read = c.read,
@@ -404,6 +415,13 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
         println!("Exchanging threat intelligence with {} TAXII peer(s)", config.peers.len());
     }
     let mut state = rampart_web::AppState::new(auth.clone(), web_config);
+    if let Some(intake) = intake {
+        if let Some(interval) = intake.sweep_interval() {
+            spawn_feed_collectors(intake.clone(), interval);
+        }
+        println!("Feed pipeline: {} feed(s); rows may be pushed to /api/v1/feeds/{{feed}}/events", intake.config().feeds.len());
+        state = state.with_feed_intake(intake);
+    }
     spawn_hotline_purge(state.clone());
     spawn_drill_clock(state.drills().clone());
     match &config.smtp {
@@ -454,6 +472,23 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     rampart_web::serve(state, listener, tls, shutdown).await.map_err(|err| CliError::Other(err.to_string()))?;
     store.close().await;
     Ok(())
+}
+
+/// Runs the feed pipeline's folder collectors every `interval` seconds.
+fn spawn_feed_collectors(intake: Arc<rampart_feeds::intake::Intake>, interval: u64) {
+    tokio::spawn(async move {
+        loop {
+            match intake.sweep().await {
+                Ok(lines) => {
+                    for line in lines {
+                        tracing::info!("feed collector: {line}");
+                    }
+                }
+                Err(err) => tracing::warn!("feed collector: {err}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(interval.max(1))).await;
+        }
+    });
 }
 
 /// Sends due GCI deadline reminders every hour.

@@ -31,6 +31,16 @@ pub struct RawConfig {
     pub intel: RawIntel,
     #[serde(default)]
     pub drills: RawDrills,
+    #[serde(default)]
+    pub feeds: RawFeeds,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeeds {
+    /// The feed pipeline `serve` runs (TOML, see `rampart feeds check`):
+    /// its folder collectors, and the push endpoint's feeds.
+    pub pipeline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -185,6 +195,8 @@ pub struct Config {
     pub peers: Vec<rampart_intel::federation::Peer>,
     /// Wrong flags one drill player may submit per minute.
     pub wrong_flags_per_minute: u32,
+    /// The feed pipeline `serve` runs; checked when it starts.
+    pub feeds_pipeline: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +211,7 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// The environment variables read, each with the key it overrides.
-pub const ENV_KEYS: [(&str, &str); 27] = [
+pub const ENV_KEYS: [(&str, &str); 28] = [
     ("RAMPART_DATABASE_URL", "database.url"),
     ("RAMPART_SERVER_BIND", "server.bind"),
     ("RAMPART_SERVER_TLS_CERTIFICATE", "server.tls_certificate"),
@@ -227,6 +239,7 @@ pub const ENV_KEYS: [(&str, &str); 27] = [
     ("RAMPART_COP_GEOIP_ASN", "cop.geoip_asn"),
     ("RAMPART_INTEL_TAXII_REQUESTS_PER_MINUTE", "intel.taxii_requests_per_minute"),
     ("RAMPART_DRILLS_WRONG_FLAGS_PER_MINUTE", "drills.wrong_flags_per_minute"),
+    ("RAMPART_FEEDS_PIPELINE", "feeds.pipeline"),
 ];
 
 fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
@@ -291,6 +304,7 @@ impl RawConfig {
                 "cop.geoip_asn" => self.cop.geoip_asn = Some(value.into()),
                 "intel.taxii_requests_per_minute" => self.intel.taxii_requests_per_minute = Some(int(&value)?),
                 "drills.wrong_flags_per_minute" => self.drills.wrong_flags_per_minute = Some(int(&value)?),
+                "feeds.pipeline" => self.feeds.pipeline = Some(value.into()),
                 _ => {}
             }
         }
@@ -429,6 +443,10 @@ impl RawConfig {
                 1_000_000,
             )?)
             .unwrap_or(10),
+            feeds_pipeline: match self.feeds.pipeline {
+                Some(path) if !path.is_file() => return Err(bad("feeds.pipeline", format!("{} is not a readable file", path.display()))),
+                other => other,
+            },
         })
     }
 }

@@ -796,8 +796,12 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 /// The demo's sample feed: a Shadowserver telnet report for the demo
 /// constituents' documentation ranges and some addresses outside them,
 /// dated today, run through the pipeline on every start (the second start
-/// stores nothing new: events are keyed by content).
-pub async fn run_demo_feed(store: &rampart_store::Store, journal: &std::path::Path) -> Result<rampart_feeds::Summary, DemoError> {
+/// stores nothing new: events are keyed by content). The pipeline is kept
+/// for the push endpoint when the server runs no other.
+pub async fn run_demo_feed(
+    store: &rampart_store::Store,
+    journal: &std::path::Path,
+) -> Result<(rampart_feeds::Summary, rampart_feeds::Pipeline), DemoError> {
     use rampart_core::{Clock, SystemClock};
     use rampart_feeds::config::{FeedConfig, PipelineConfig};
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
@@ -825,5 +829,6 @@ pub async fn run_demo_feed(store: &rampart_store::Store, journal: &std::path::Pa
     config.cirt = store.org_by_name("KE-CIRT (demo)").await?.map(|o| o.id);
     let pipeline =
         rampart_feeds::Pipeline::open(config, store.clone(), clock, journal).await.map_err(|err| DemoError::Seed(err.to_string()))?;
-    pipeline.ingest_file("shadowserver-demo", &file, None).await.map_err(|err| DemoError::Seed(err.to_string()))
+    let summary = pipeline.ingest_file("shadowserver-demo", &file, None).await.map_err(|err| DemoError::Seed(err.to_string()))?;
+    Ok((summary, pipeline))
 }

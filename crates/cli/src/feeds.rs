@@ -6,6 +6,7 @@ use crate::error::CliError;
 use rampart_core::{Clock, SystemClock};
 use rampart_feeds::config::{self as feed_config, FeedConfig, NatsConfig, ParserKind, PipelineConfig};
 use rampart_feeds::distributed::{self, Bus, Stage};
+use rampart_feeds::intake::Intake;
 use rampart_feeds::{FeedError, Pipeline, Progress};
 use rampart_store::{Location, Store};
 use std::path::{Path, PathBuf};
@@ -382,7 +383,27 @@ async fn national_cirt(store: &Store) -> Result<Option<String>, CliError> {
     Ok(if page.items.len() == 1 { page.items.into_iter().next().map(|o| o.id) } else { None })
 }
 
-/// `rampart feeds run`: the folder collectors, until interrupted.
+/// Opens the pipeline a configuration declares: embedded, with its
+/// journal, or distributed, connected to its JetStream server.
+pub async fn open_intake(
+    store: Store,
+    config: &Config,
+    mut pipeline: PipelineConfig,
+    journal: Option<PathBuf>,
+) -> Result<Intake, CliError> {
+    prepare(&store, config, &mut pipeline, None).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(match pipeline.nats.clone() {
+        Some(nats) => Intake::Distributed { bus: Box::new(Bus::connect(&nats).await?), config: Arc::new(pipeline), store, clock },
+        None => {
+            let journal = journal.or_else(|| pipeline.journal.clone()).unwrap_or_else(|| default_journal(config));
+            Intake::Embedded(Arc::new(Pipeline::open(pipeline, store, clock, &journal).await?))
+        }
+    })
+}
+
+/// `rampart feeds run`: the folder collectors, until interrupted. A
+/// distributed pipeline's collector only publishes; workers do the rest.
 pub async fn run_folders(
     store: Store,
     config: &Config,
@@ -391,44 +412,14 @@ pub async fn run_folders(
     once: bool,
     interval: Option<u64>,
 ) -> Result<(), CliError> {
-    let mut pipeline_config = load_pipeline(path)?;
-    let interval = interval.unwrap_or_else(|| {
-        pipeline_config
-            .feeds
-            .iter()
-            .filter_map(|f| {
-                f.collector.as_ref().map(|rampart_feeds::config::CollectorKind::Folder { interval_seconds, .. }| *interval_seconds)
-            })
-            .min()
-            .unwrap_or(10)
-    });
-    pipeline_config.cirt = match pipeline_config.cirt.take() {
-        Some(name) => Some(crate::commands::find_org(&store, &name).await?.id),
-        None => national_cirt(&store).await?,
-    };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    if let Some(nats) = pipeline_config.nats.clone() {
-        // Distributed: the collector only publishes; workers do the rest.
-        let bus = Bus::connect(&nats).await?;
-        loop {
-            for (file, published) in distributed::sweep_folders(&bus, &pipeline_config, &store, &clock).await? {
-                println!("{file}: published {} rows in {} messages as run {}", published.rows, published.chunks, published.run_id);
-            }
-            if once || wait_or_interrupt(interval).await {
-                return Ok(());
-            }
-        }
-    }
-    let journal = journal.or_else(|| pipeline_config.journal.clone()).unwrap_or_else(|| default_journal(config));
-    let pipeline = Pipeline::open(pipeline_config, store, clock, &journal).await?;
+    let intake = open_intake(store, config, load_pipeline(path)?, journal).await?;
+    let interval = interval.or_else(|| intake.sweep_interval()).unwrap_or(10);
     loop {
-        pipeline.reload_registry().await?;
-        for (file, summary) in pipeline.sweep_folders().await? {
-            let c = summary.counts;
-            println!(
-                "{file}: read {}, parsed {}, quarantined {}, duplicates {}, filtered {}, stored {}",
-                c.read, c.parsed, c.quarantined, c.duplicates, c.filtered, c.stored
-            );
+        if let Intake::Embedded(pipeline) = &intake {
+            pipeline.reload_registry().await?;
+        }
+        for line in intake.sweep().await? {
+            println!("{line}");
         }
         if once || wait_or_interrupt(interval).await {
             return Ok(());

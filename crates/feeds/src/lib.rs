@@ -13,7 +13,8 @@
 //! - [`record`]: what collectors put on the queue;
 //! - [`config`]: pipelines declared in TOML, checked with line numbers;
 //! - [`pipeline`]: the embedded runner;
-//! - [`distributed`]: the stages as workers joined by NATS JetStream.
+//! - [`distributed`]: the stages as workers joined by NATS JetStream;
+//! - [`intake`]: pushed bodies and collector folders, for either mode.
 //!
 //! Architecture invariant: an event's id is a hash of its parsed content
 //! and feed, taken before enrichment, and the store inserts by id; every
@@ -26,6 +27,7 @@ pub mod distributed;
 mod error;
 pub mod event;
 pub mod experts;
+pub mod intake;
 pub mod journal;
 pub mod lpm;
 pub mod parse;

@@ -155,6 +155,14 @@ impl Pipeline {
         &self.config
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Reloads the constituency registry (after it changed).
     pub async fn reload_registry(&self) -> Result<(), FeedError> {
         let fresh = Arc::new(load_enrichment(&self.config, &self.store).await?);

@@ -71,6 +71,13 @@ pub(crate) struct LiveBoard {
     pub frame: axum::body::Bytes,
 }
 
+/// Installs the process's Prometheus recorder now, so that work done
+/// before the server starts (the demo feed, a pipeline's recovery) shows
+/// in `/metrics`. Idempotent.
+pub fn install_metrics_recorder() {
+    let _ = metrics_layer::handle();
+}
+
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -79,6 +86,8 @@ pub struct AppState {
 struct Inner {
     auth: AuthService,
     notifier: std::sync::OnceLock<Arc<rampart_cirt::notify::Notifier>>,
+    /// The feed pipeline rows are pushed into, when the server runs one.
+    feed_intake: std::sync::OnceLock<Arc<rampart_feeds::intake::Intake>>,
     desk: rampart_cirt::Desk,
     hotline: rampart_cop::hotline::Hotline,
     hash_lists: rampart_cop::lists::HashLists,
@@ -112,6 +121,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 notifier: std::sync::OnceLock::new(),
+                feed_intake: std::sync::OnceLock::new(),
                 desk: rampart_cirt::Desk::new(auth.store().clone(), auth.clock())
                     .with_public_url(config.public_url.as_deref().unwrap_or("http://localhost:8080"))
                     .with_signer(config.signer.clone()),
@@ -161,6 +171,17 @@ impl AppState {
 
     pub fn notifier(&self) -> Option<Arc<rampart_cirt::notify::Notifier>> {
         self.inner.notifier.get().cloned()
+    }
+
+    /// Attaches the feed pipeline (`[feeds] pipeline`, or the demo's) that
+    /// pushed rows go into. Set once at start; a second call is ignored.
+    pub fn with_feed_intake(self, intake: Arc<rampart_feeds::intake::Intake>) -> Self {
+        let _ = self.inner.feed_intake.set(intake);
+        self
+    }
+
+    pub fn feed_intake(&self) -> Option<Arc<rampart_feeds::intake::Intake>> {
+        self.inner.feed_intake.get().cloned()
     }
 
     pub fn auth(&self) -> &AuthService {

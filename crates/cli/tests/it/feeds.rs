@@ -1,7 +1,7 @@
 //! `rampart ingest` and `rampart feeds check`, and the pipeline's promise
 //! that killing it at any moment loses and doubles nothing.
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, Server, http};
 use std::io::Write;
 use std::time::Duration;
 
@@ -139,4 +139,52 @@ fn ingest_reads_standard_input_with_a_named_report() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!((summary["read"].as_i64(), summary["stored"].as_i64()), (Some(50), Some(45)));
+}
+
+/// `serve --demo` keeps its pipeline for the push endpoint: the demo
+/// CIRT's analyst pushes a report with an API token and gets the run's
+/// counts; the same body again stores nothing; others are refused; and
+/// `/metrics` counts the pipeline's events.
+#[test]
+fn rows_pushed_over_the_api_go_through_the_servers_pipeline() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(&sandbox, &["--demo"]);
+    let analyst = sandbox.token("analyst@demo.rampart.test", "cirt_analyst");
+    let constituent = sandbox.token("isp@demo.rampart.test", "constituent");
+    let file = sandbox.path("push.csv");
+    report(&file, 300);
+    let body = std::fs::read_to_string(&file).unwrap();
+    let path = "/api/v1/feeds/shadowserver-demo/events?name=2026-11-29-scan_telnet-ke-geo.csv";
+    let bearer = |token: &str| format!("Bearer {token}");
+    let push = |token: &str, path: &str| {
+        http(server.port, "POST", path, &[("Authorization", bearer(token).as_str()), ("Content-Type", "text/csv")], Some(&body))
+    };
+    let first = push(&analyst, path);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let counts: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(
+        (counts["queued"].as_bool(), counts["read"].as_i64(), counts["quarantined"].as_i64(), counts["stored"].as_i64()),
+        (Some(false), Some(300), Some(0), Some(270)),
+        "{counts}"
+    );
+    let again: serde_json::Value = serde_json::from_str(&push(&analyst, path).body).unwrap();
+    assert_eq!((again["stored"].as_i64(), again["duplicates"].as_i64()), (Some(0), Some(300)), "{again}");
+    assert_ne!(again["run"], counts["run"], "a new run, whose rows are all duplicates");
+
+    assert_eq!(push(&constituent, path).status, 403, "a constituent does not push into the CIRT's pipeline");
+    let anonymous = http(server.port, "POST", path, &[("Content-Type", "text/csv")], Some(&body));
+    assert_eq!(anonymous.status, 401);
+    let unknown = push(&analyst, "/api/v1/feeds/nobody/events");
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    let bad_name = push(&analyst, "/api/v1/feeds/shadowserver-demo/events?name=..%2Fetc%2Fpasswd");
+    assert_eq!(bad_name.status, 422, "{}", bad_name.body);
+    assert!(bad_name.body.contains("\"field\":\"name\""), "{}", bad_name.body);
+
+    let metrics = server.get("/metrics", &[]).body;
+    assert!(metrics.contains("rampart_feed_events_total{feed=\"shadowserver-demo\",outcome=\"stored\"}"), "{metrics}");
+    let filter = rampart_store::AuditFilter { action_prefix: Some("feeds.push".into()), ..Default::default() };
+    let page = rampart_store::PageRequest { limit: 10, after: None };
+    let pushes = sandbox.with_store(&sandbox.db, async |store| store.audit_list(&filter, &page).await.unwrap().items);
+    assert_eq!(pushes.len(), 2, "each push is audited with who pushed");
+    assert!(pushes.iter().all(|entry| entry.actor_label.contains("analyst@demo.rampart.test")), "{pushes:?}");
 }

@@ -6,6 +6,7 @@
 mod advisories;
 mod cirt;
 mod cop;
+mod feeds;
 pub(crate) mod gci;
 mod platform;
 mod strategy;
@@ -82,6 +83,8 @@ pub struct ApiRoute {
     pub access: &'static str,
     pub parameters: Vec<Value>,
     pub request_body: Option<Value>,
+    /// The media types the request body may have.
+    pub request_media: &'static [&'static str],
     pub success_status: u16,
     pub response: Value,
     pub handler: MethodRouter<AppState>,
@@ -106,6 +109,7 @@ pub fn route(
         access,
         parameters: Vec::new(),
         request_body: None,
+        request_media: &["application/json"],
         success_status: 200,
         response: json!({}),
         handler: get(|| async { axum::http::StatusCode::NOT_FOUND }),
@@ -119,6 +123,7 @@ pub fn catalogue() -> Vec<ApiRoute> {
     routes.extend(cop::routes());
     routes.extend(gci::routes());
     routes.extend(strategy::routes());
+    routes.extend(feeds::routes());
     routes
 }
 
@@ -222,7 +227,9 @@ pub fn openapi_document() -> Value {
             "security": [{"bearerToken": []}, {"basicToken": []}, {"sessionCookie": []}],
         });
         if let Some(body) = route.request_body {
-            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body}}});
+            let content: serde_json::Map<String, Value> =
+                route.request_media.iter().map(|media| ((*media).to_owned(), json!({"schema": body.clone()}))).collect();
+            operation["requestBody"] = json!({"required": true, "content": content});
         }
         paths.entry(format!("/api/v1{}", route.path)).or_default().insert(route.method.to_owned(), operation);
     }
