@@ -285,13 +285,34 @@ pub fn may_in_exercise(viewer: &Principal, owner: Target<'_>, part: Option<Exerc
     }
 }
 
-/// The TLP labels of feed events `viewer` may read. Feed events are the
-/// CIRT's working data about its constituency: its handlers (who hold
-/// `IncidentRead`) read every label but RED, which names recipients that
-/// an automated feed cannot have; anyone else reads none. Pages and
-/// exports filter by this list in the query itself.
-pub fn feed_event_tlps(viewer: &Principal) -> Vec<Tlp> {
-    if viewer.has(Permission::IncidentRead) { vec![Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict] } else { Vec::new() }
+/// Which feed events a viewer may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEventScope {
+    pub tlps: Vec<Tlp>,
+    /// Only events attributed to these organisations; `None` for all.
+    pub orgs: Option<Vec<String>>,
+}
+
+/// Which feed events `viewer` may read. Feed events are the CIRT's working
+/// data about its constituency: its handlers (who hold `IncidentRead`)
+/// read every label but RED, which names recipients that an automated
+/// feed cannot have. A constituent (`ReportSubmit` for its organisation)
+/// reads the events attributed to its own organisations, AMBER and
+/// AMBER+STRICT included: they are about its own networks, and it is the
+/// party the CIRT must tell. Anyone else reads none (`None`). Pages and
+/// exports filter by this in the query itself.
+pub fn feed_event_scope(viewer: &Principal) -> Option<FeedEventScope> {
+    let readable = vec![Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict];
+    if viewer.has(Permission::IncidentRead) {
+        return Some(FeedEventScope { tlps: readable, orgs: None });
+    }
+    if !viewer.has(Permission::ReportSubmit) {
+        return None;
+    }
+    // A constituent's own organisations; a global grant still reads only
+    // its own, never the whole constituency's.
+    let orgs = viewer.org_ids_for(Permission::ReportSubmit).unwrap_or_else(|| vec![viewer.org_id.clone()]);
+    if orgs.is_empty() { None } else { Some(FeedEventScope { tlps: readable, orgs: Some(orgs) }) }
 }
 
 /// Whether `viewer` may push rows into the feed pipeline whose incidents
@@ -478,14 +499,20 @@ mod tests {
     }
 
     #[test]
-    fn feed_events_are_for_incident_handlers_and_never_red() {
+    fn feed_events_are_for_incident_handlers_and_constituents_own_and_never_red() {
         let analyst =
             Principal { grants: vec![Grant { role: Role::CirtAnalyst, scope: Scope::Org("ke-cirt".into()) }], ..Principal::cli("analyst") };
-        let tlps = feed_event_tlps(&analyst);
-        assert!(tlps.contains(&Tlp::Amber) && !tlps.contains(&Tlp::Red));
+        let scope = feed_event_scope(&analyst).unwrap();
+        assert!(scope.tlps.contains(&Tlp::Amber) && !scope.tlps.contains(&Tlp::Red));
+        assert_eq!(scope.orgs, None, "handlers read the whole constituency's events");
+        let constituent =
+            Principal { grants: vec![Grant { role: Role::Constituent, scope: Scope::Org("bank".into()) }], ..Principal::cli("bank") };
+        let own = feed_event_scope(&constituent).unwrap();
+        assert_eq!(own.orgs, Some(vec!["bank".to_owned()]), "a constituent reads its own events only");
+        assert!(own.tlps.contains(&Tlp::AmberStrict) && !own.tlps.contains(&Tlp::Red));
         let admin =
             Principal { grants: vec![Grant { role: Role::OrgAdmin, scope: Scope::Org("ke-cirt".into()) }], ..Principal::cli("admin") };
-        assert!(feed_event_tlps(&admin).is_empty());
+        assert_eq!(feed_event_scope(&admin), None);
     }
 
     #[test]

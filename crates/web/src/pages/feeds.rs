@@ -1,7 +1,8 @@
-//! The feed pipeline's page for CIRT handlers: recent runs with their
+//! The feed pipeline's page. CIRT handlers see recent runs with their
 //! counts, quarantined rows with file, line and reason, and the stored
-//! events, searchable and exportable (CSV, JSON lines). Which events a
-//! viewer reads is `rampart_auth::access::feed_event_tlps`, applied in the
+//! events, searchable and exportable (CSV, JSON lines); a constituent sees
+//! and exports the events about its own organisation. Which events a
+//! viewer reads is `rampart_auth::access::feed_event_scope`, applied in the
 //! query for the page and for both exports.
 
 use super::{Ctx, csv_download, download, render};
@@ -13,7 +14,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use rampart_auth::Principal;
+use rampart_auth::access::FeedEventScope;
 use rampart_store::feeds::{FeedEventFilter, FeedEventRow};
 use rampart_store::page::PageRequest;
 use serde::Deserialize;
@@ -40,14 +41,14 @@ impl EventQuery {
         value.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
-    fn filter(&self, principal: &Principal) -> FeedEventFilter {
+    fn filter(&self, scope: &FeedEventScope) -> FeedEventFilter {
         FeedEventFilter {
             feed: Self::clean(&self.feed),
             org_id: Self::clean(&self.org),
             kind: Self::clean(&self.kind),
             source_ip: Self::clean(&self.ip),
-            tlps: Some(rampart_auth::access::feed_event_tlps(principal).iter().map(|t| t.as_str().to_owned()).collect()),
-            orgs: None,
+            tlps: Some(scope.tlps.iter().map(|t| t.as_str().to_owned()).collect()),
+            orgs: scope.orgs.clone(),
         }
     }
 
@@ -63,12 +64,9 @@ impl EventQuery {
     }
 }
 
-fn require(viewer: &Viewer) -> Result<&Principal, PageError> {
+fn require(viewer: &Viewer) -> Result<FeedEventScope, PageError> {
     let principal = viewer.require()?;
-    if rampart_auth::access::feed_event_tlps(principal).is_empty() {
-        return Err(PageError(WebError::Forbidden));
-    }
-    Ok(principal)
+    rampart_auth::access::feed_event_scope(principal).ok_or(PageError(WebError::Forbidden))
 }
 
 struct RunLine {
@@ -117,6 +115,9 @@ struct FeedsPage {
     ip: String,
     params: String,
     next: Option<String>,
+    /// A CIRT handler (runs, quarantine, every constituent) rather than a
+    /// constituent reading its own events.
+    handler: bool,
 }
 
 async fn org_names(state: &AppState, rows: &[FeedEventRow]) -> HashMap<String, String> {
@@ -131,12 +132,17 @@ async fn org_names(state: &AppState, rows: &[FeedEventRow]) -> HashMap<String, S
 }
 
 async fn feeds_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<EventQuery>) -> Result<Response, PageError> {
-    let principal = require(&viewer)?;
+    let scope = require(&viewer)?;
+    let handler = scope.orgs.is_none();
     let internal = |err: rampart_store::StoreError| PageError(WebError::Internal(err.to_string()));
-    let runs = state.store().feed_runs(20).await.map_err(internal)?;
-    let quarantine = state.store().feed_quarantine(None, 20).await.map_err(internal)?;
+    // Runs and the quarantine are the CIRT's operations, not a constituent's.
+    let (runs, quarantine) = if handler {
+        (state.store().feed_runs(20).await.map_err(internal)?, state.store().feed_quarantine(None, 20).await.map_err(internal)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let request = PageRequest::with_cursor(50, query.cursor.as_deref()).ok_or_else(|| WebError::invalid("cursor", "is not one of ours"))?;
-    let page = state.store().feed_events(&query.filter(principal), &request).await.map_err(internal)?;
+    let page = state.store().feed_events(&query.filter(&scope), &request).await.map_err(internal)?;
     let names = org_names(&state, &page.items).await;
     let c = Ctx::new(&state, &viewer, "feeds.title", "feeds");
     let params = query.params();
@@ -188,14 +194,15 @@ async fn feeds_page(State(state): State<AppState>, viewer: Viewer, Query(query):
         ip: query.ip.clone().unwrap_or_default(),
         params,
         next,
+        handler,
     })
 }
 
 /// Rows an export holds at most; the page says to narrow the filters.
 const EXPORT_ROWS: usize = 100_000;
 
-async fn exported(state: &AppState, principal: &Principal, query: &EventQuery) -> Result<Vec<FeedEventRow>, PageError> {
-    let filter = query.filter(principal);
+async fn exported(state: &AppState, scope: &FeedEventScope, query: &EventQuery) -> Result<Vec<FeedEventRow>, PageError> {
+    let filter = query.filter(scope);
     let mut rows = Vec::new();
     let mut request = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {
@@ -213,8 +220,8 @@ async fn exported(state: &AppState, principal: &Principal, query: &EventQuery) -
 }
 
 async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query): Query<EventQuery>) -> Result<Response, PageError> {
-    let principal = require(&viewer)?;
-    let rows = exported(&state, principal, &query).await?;
+    let scope = require(&viewer)?;
+    let rows = exported(&state, &scope, &query).await?;
     let names = org_names(&state, &rows).await;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -254,8 +261,8 @@ async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query):
 }
 
 async fn export_jsonl(State(state): State<AppState>, viewer: Viewer, Query(query): Query<EventQuery>) -> Result<Response, PageError> {
-    let principal = require(&viewer)?;
-    let rows = exported(&state, principal, &query).await?;
+    let scope = require(&viewer)?;
+    let rows = exported(&state, &scope, &query).await?;
     let mut body = String::new();
     for row in &rows {
         body.push_str(&row.body);

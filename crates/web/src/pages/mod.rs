@@ -96,6 +96,7 @@ impl Ctx {
         } else if principal.is_some_and(|p| p.has(Permission::ReportSubmit)) {
             nav.push(NavItem { href: "/cirt", label: t.get("cirt.nav.my_incidents").to_owned(), active: active == "cirt" });
             nav.push(NavItem { href: "/cirt/reports", label: t.get("cirt.nav.my_reports").to_owned(), active: active == "reports" });
+            nav.push(NavItem { href: "/cirt/feeds", label: t.get("feeds.nav_constituent").to_owned(), active: active == "feeds" });
         }
         nav.push(NavItem { href: "/advisories", label: t.get("cirt.nav.advisories").to_owned(), active: active == "advisories" });
         if principal.is_some_and(|p| p.has(Permission::ConstituencyRead) || p.has(Permission::ConstituencyManage)) {

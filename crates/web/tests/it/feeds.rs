@@ -1,8 +1,10 @@
 //! The feed pipeline's page: runs, quarantine and events for CIRT
-//! handlers, exports within TLP, and nothing for anyone else.
+//! handlers, a constituent's own events for the constituent, exports
+//! within TLP, and nothing for anyone else.
 
 use crate::support::{World, body_text};
 use axum::http::StatusCode;
+use rampart_core::Role;
 use rampart_store::AuditEntry;
 use rampart_store::feeds::{FeedEventRow, QuarantineRow, RunCounts};
 
@@ -90,6 +92,23 @@ async fn handlers_see_runs_quarantine_and_events_and_export_within_tlp() {
     let lines = body_text(response).await;
     assert_eq!(lines.lines().count(), 1);
     assert!(lines.contains(r#""source.ip":"198.51.100.7""#));
+
+    // The bank's own staff read the bank's events (AMBER included), and
+    // nothing of anyone else's, nor the CIRT's runs and quarantine.
+    w.add_user(&bank, "it@bank.example", Role::Constituent).await;
+    let staff = w.sign_in("it@bank.example").await;
+    let (status, response) = w.get_with_cookie("/cirt/feeds", &staff.cookie()).await;
+    assert_eq!(status, StatusCode::OK);
+    let own = body_text(response).await;
+    assert!(own.contains("198.51.100.7") && own.contains("id=\"feeds-own\""), "its own AMBER event");
+    assert!(!own.contains("203.0.113.9") && !own.contains("192.0.2.66"), "no other constituent's events");
+    assert!(!own.contains("2026-11-29-scan_telnet-ke-geo.csv") && !own.contains("is not an IP address"), "no runs or quarantine");
+    assert!(own.contains("href=\"/cirt/feeds\""), "the menu leads there");
+    let (_, response) = w.get_with_cookie("/cirt/feeds?org=someone-else", &staff.cookie()).await;
+    assert!(!body_text(response).await.contains("198.51.100.7"), "the org filter narrows, never widens");
+    let (_, response) = w.get_with_cookie("/cirt/feeds/events.csv", &staff.cookie()).await;
+    let csv = body_text(response).await;
+    assert_eq!(csv.lines().count(), 2, "header and its one event: {csv}");
 
     // An organisation administrator handles no incidents: no page, no export.
     let admin = w.sign_in("orgadmin@ke.example").await;
