@@ -370,7 +370,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<(), CliError> {
     if args.demo {
         let (summary, pipeline) = demo::run_demo_feed(&store, &crate::feeds::default_journal(config)).await?;
         if intake.is_none() {
-            intake = Some(Arc::new(rampart_feeds::intake::Intake::Embedded(Arc::new(pipeline))));
+            intake = Some(Arc::new(rampart_feeds::intake::Intake::embedded(Arc::new(pipeline))));
         }
         let c = summary.counts;
         tracing::info!(

@@ -6,7 +6,7 @@ use crate::error::CliError;
 use rampart_core::{Clock, SystemClock};
 use rampart_feeds::config::{self as feed_config, FeedConfig, NatsConfig, ParserKind, PipelineConfig};
 use rampart_feeds::distributed::{self, Bus, Stage};
-use rampart_feeds::intake::Intake;
+use rampart_feeds::intake::{Intake, Mode};
 use rampart_feeds::{FeedError, Pipeline, Progress};
 use rampart_store::{Location, Store};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ impl From<FeedError> for CliError {
             FeedError::Store(err) => err.into(),
             FeedError::Io { .. } => CliError::NotFound(err.to_string()),
             FeedError::Field { .. } | FeedError::Line { .. } | FeedError::Geo(_) => CliError::Invalid(err.to_string()),
-            FeedError::Journal(_) | FeedError::Queue(_) => CliError::Other(err.to_string()),
+            FeedError::Journal(_) | FeedError::Queue(_) | FeedError::Http(_) => CliError::Other(err.to_string()),
         }
     }
 }
@@ -394,10 +394,12 @@ pub async fn open_intake(
     prepare(&store, config, &mut pipeline, None).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok(match pipeline.nats.clone() {
-        Some(nats) => Intake::Distributed { bus: Box::new(Bus::connect(&nats).await?), config: Arc::new(pipeline), store, clock },
+        Some(nats) => {
+            Intake::new(Mode::Distributed { bus: Box::new(Bus::connect(&nats).await?), config: Arc::new(pipeline), store, clock })
+        }
         None => {
             let journal = journal.or_else(|| pipeline.journal.clone()).unwrap_or_else(|| default_journal(config));
-            Intake::Embedded(Arc::new(Pipeline::open(pipeline, store, clock, &journal).await?))
+            Intake::embedded(Arc::new(Pipeline::open(pipeline, store, clock, &journal).await?))
         }
     })
 }
@@ -415,7 +417,7 @@ pub async fn run_folders(
     let intake = open_intake(store, config, load_pipeline(path)?, journal).await?;
     let interval = interval.or_else(|| intake.sweep_interval()).unwrap_or(10);
     loop {
-        if let Intake::Embedded(pipeline) = &intake {
+        if let Mode::Embedded(pipeline) = intake.mode() {
             pipeline.reload_registry().await?;
         }
         for line in intake.sweep().await? {

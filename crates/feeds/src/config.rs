@@ -70,6 +70,7 @@ struct RawFeed {
     experts: Option<Spanned<Vec<Spanned<String>>>>,
     outputs: Option<Spanned<Vec<Spanned<String>>>>,
     jsonl_path: Option<Spanned<String>>,
+    webhook: Option<RawWebhook>,
     collector: Option<RawCollector>,
     dedup: Option<RawDedup>,
     #[serde(default)]
@@ -88,6 +89,19 @@ struct RawCollector {
     path: Option<Spanned<String>>,
     pattern: Option<String>,
     interval: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    /// The report's file name (it picks the Shadowserver report); by
+    /// default the URL's last path segment.
+    name: Option<Spanned<String>>,
+    token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Spanned<String>,
+    token: Option<String>,
+    timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +145,25 @@ pub enum CollectorKind {
     /// A folder watched for new files; a file is moved to `done/` once
     /// its rows are committed.
     Folder { path: PathBuf, pattern: String, interval_seconds: u64 },
+    /// A report fetched from a URL every interval (conditionally: an
+    /// unchanged report is not read again).
+    Http { url: String, name: String, token: Option<String>, interval_seconds: u64 },
+}
+
+impl CollectorKind {
+    pub fn interval_seconds(&self) -> u64 {
+        match self {
+            CollectorKind::Folder { interval_seconds, .. } | CollectorKind::Http { interval_seconds, .. } => *interval_seconds,
+        }
+    }
+}
+
+/// Where the webhook output posts newly stored events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub token: Option<String>,
+    pub timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +180,9 @@ pub enum Output {
     Store,
     Incidents,
     JsonLines,
+    /// Newly stored events, posted as JSON to `webhook.url` in the batch's
+    /// transaction (a refusal fails the batch, which is retried).
+    Webhook,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +196,7 @@ pub struct FeedConfig {
     pub experts: Vec<Expert>,
     pub outputs: Vec<Output>,
     pub jsonl_path: Option<PathBuf>,
+    pub webhook: Option<Webhook>,
     pub collector: Option<CollectorKind>,
     pub dedup_fields: Vec<String>,
     pub dedup_window_seconds: i64,
@@ -234,6 +271,7 @@ impl FeedConfig {
             experts: vec![Expert::Taxonomy, Expert::Constituency, Expert::Geoip, Expert::Filter, Expert::Dedup],
             outputs: vec![Output::Store, Output::Incidents],
             jsonl_path: None,
+            webhook: None,
             collector: None,
             dedup_fields: DEFAULT_DEDUP_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
             dedup_window_seconds: DEFAULT_WINDOW,
@@ -440,7 +478,8 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                     "store" => config.outputs.push(Output::Store),
                     "incidents" => config.outputs.push(Output::Incidents),
                     "jsonl" => config.outputs.push(Output::JsonLines),
-                    other => error(output.span(), format!("output `{other}` is not one of store, incidents, jsonl")),
+                    "webhook" => config.outputs.push(Output::Webhook),
+                    other => error(output.span(), format!("output `{other}` is not one of store, incidents, jsonl, webhook")),
                 }
             }
             if config.outputs.contains(&Output::Incidents) && !config.outputs.contains(&Output::Store) {
@@ -449,6 +488,15 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
             if config.outputs.contains(&Output::JsonLines) && feed.jsonl_path.is_none() {
                 error(outputs.span(), "the jsonl output needs jsonl_path".into());
             }
+            if config.outputs.contains(&Output::Webhook) {
+                if feed.webhook.is_none() {
+                    error(outputs.span(), "the webhook output needs a webhook = { url = \"https://…\" } table".into());
+                }
+                if !config.outputs.contains(&Output::Store) {
+                    // It posts the events the store newly took, after deduplication.
+                    error(outputs.span(), "the webhook output needs the store output".into());
+                }
+            }
             if nats.is_some() && config.outputs.contains(&Output::JsonLines) && !config.outputs.contains(&Output::Store) {
                 // Distributed, the store stage writes the lines of the
                 // events it newly stored, after deduplication.
@@ -456,20 +504,68 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
             }
         }
         config.jsonl_path = feed.jsonl_path.as_ref().map(path);
+        if let Some(webhook) = &feed.webhook {
+            if let Err(message) = crate::http::check_url(webhook.url.get_ref()) {
+                error(webhook.url.span(), format!("webhook url: {message}"));
+            }
+            let timeout_seconds = match &webhook.timeout {
+                None => 10,
+                Some(text) => match parse_duration(text.get_ref()) {
+                    Some(seconds) => u64::try_from(seconds).unwrap_or(10),
+                    None => {
+                        error(text.span(), format!("`{}` is not a duration such as 10s or 1m", text.get_ref()));
+                        10
+                    }
+                },
+            };
+            config.webhook = Some(Webhook { url: webhook.url.get_ref().clone(), token: webhook.token.clone(), timeout_seconds });
+        }
         if let Some(collector) = &feed.collector {
+            let mut interval = |default: u64| match &collector.interval {
+                None => default,
+                Some(text) => match parse_duration(text.get_ref()) {
+                    Some(seconds) => u64::try_from(seconds).unwrap_or(default),
+                    None => {
+                        error(text.span(), format!("`{}` is not a duration such as 30s, 5m or 1h", text.get_ref()));
+                        default
+                    }
+                },
+            };
             config.collector = match collector.kind.get_ref().as_str() {
+                "http" => {
+                    let interval = interval(3600);
+                    match &collector.url {
+                        Some(url) => match crate::http::check_url(url.get_ref()) {
+                            Ok(parsed) => {
+                                let name = collector.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| {
+                                    parsed
+                                        .path_segments()
+                                        .and_then(|mut s| s.next_back())
+                                        .filter(|s| !s.is_empty())
+                                        .unwrap_or("report")
+                                        .to_owned()
+                                });
+                                Some(CollectorKind::Http {
+                                    url: url.get_ref().clone(),
+                                    name,
+                                    token: collector.token.clone(),
+                                    interval_seconds: interval,
+                                })
+                            }
+                            Err(message) => {
+                                error(url.span(), format!("collector url: {message}"));
+                                None
+                            }
+                        },
+                        None => {
+                            error(collector.kind.span(), "an http collector needs a url".into());
+                            None
+                        }
+                    }
+                }
                 "folder" => match &collector.path {
                     Some(folder) => {
-                        let interval = match &collector.interval {
-                            None => 10,
-                            Some(text) => match parse_duration(text.get_ref()) {
-                                Some(seconds) => u64::try_from(seconds).unwrap_or(10),
-                                None => {
-                                    error(text.span(), format!("`{}` is not a duration such as 30s, 5m or 1h", text.get_ref()));
-                                    10
-                                }
-                            },
-                        };
+                        let interval = interval(10);
                         Some(CollectorKind::Folder {
                             path: path(folder),
                             pattern: collector.pattern.clone().unwrap_or_else(|| "*.csv".into()),
@@ -485,7 +581,7 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                 other => {
                     error(
                         collector.kind.span(),
-                        format!("collector `{other}` is not `folder` (for standard input, use `rampart ingest -`)"),
+                        format!("collector `{other}` is not `folder` or `http` (for standard input, use `rampart ingest -`)"),
                     );
                     None
                 }
@@ -650,6 +746,34 @@ constants = { "classification.type" = "scanner" }
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 11], "{errors:?}");
         assert!(errors[5].message.contains("needs the store output"), "{errors:?}");
+    }
+
+    #[test]
+    fn http_collectors_and_webhooks_are_declared_and_checked() {
+        let text = "[[feed]]\nname = \"partner\"\nparser = \"shadowserver\"\noutputs = [\"store\", \"webhook\"]\n\
+                    collector = { kind = \"http\", url = \"https://partner.example/reports/2026-11-29-scan_telnet-ke-geo.csv\", token = \"t\" }\n\
+                    webhook = { url = \"https://soar.example/hook\", timeout = \"30s\" }\n";
+        let config = parse(text, Path::new(".")).unwrap();
+        let feed = config.feed("partner").unwrap();
+        assert_eq!(
+            feed.collector,
+            Some(CollectorKind::Http {
+                url: "https://partner.example/reports/2026-11-29-scan_telnet-ke-geo.csv".into(),
+                name: "2026-11-29-scan_telnet-ke-geo.csv".into(),
+                token: Some("t".into()),
+                interval_seconds: 3600,
+            })
+        );
+        assert_eq!(feed.webhook, Some(Webhook { url: "https://soar.example/hook".into(), token: None, timeout_seconds: 30 }));
+        let bad = "[[feed]]\nname = \"a\"\nparser = \"jsonl\"\noutputs = [\"webhook\"]\n\
+                   collector = { kind = \"http\", url = \"http://partner.example/r.csv\" }\n\
+                   webhook = { url = \"ftp://x/\" }\n";
+        let errors = parse(bad, Path::new(".")).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![4, 5, 6], "{errors:?}");
+        assert!(errors[0].message.contains("needs the store output"), "{errors:?}");
+        assert!(errors[1].message.contains("loopback"), "{errors:?}");
+        assert!(errors[2].message.contains("https"), "{errors:?}");
     }
 
     #[test]

@@ -446,7 +446,7 @@ pub async fn run_worker(
         Stage::Process => Some(Processor { enrichment: Arc::new(pipeline::load_enrichment(&config, &store).await?) }),
         Stage::Store => None,
     };
-    let mut storer = StoreStage { plans: HashMap::new(), windows: HashMap::new() };
+    let mut storer = StoreStage { plans: HashMap::new(), windows: HashMap::new(), webhooks: pipeline::webhooks(&config)? };
     let mut handled = 0u64;
     while !stop.load(Ordering::Relaxed) {
         let mut batch = match consumer.fetch().max_messages(4).expires(Duration::from_millis(500)).messages().await {
@@ -641,6 +641,7 @@ struct Window {
 struct StoreStage {
     plans: HashMap<String, rampart_cirt::feed_incidents::ContactPlan>,
     windows: HashMap<String, Window>,
+    webhooks: pipeline::Webhooks,
 }
 
 impl StoreStage {
@@ -701,6 +702,7 @@ impl StoreStage {
         runs.insert(run_id.clone(), (feed.name.clone(), name, counts));
         let event_runs = vec![run_id.clone(); events.len()];
         let inserted = pipeline::store_events(&mut tx, config, &self.plans, &events, &event_runs, &mut runs, now).await?;
+        pipeline::deliver_webhooks(&self.webhooks, &events, &inserted).await?;
         if feed.outputs.contains(&Output::JsonLines)
             && let Some(path) = &feed.jsonl_path
         {

@@ -19,6 +19,9 @@ pub enum FeedError {
     /// A MaxMind database that cannot be opened or read.
     #[error("geolocation database: {0}")]
     Geo(String),
+    /// A polled report or a webhook that could not be reached or refused.
+    #[error("http: {0}")]
+    Http(String),
     /// The JetStream server of the distributed mode refused or did not answer.
     #[error("queue: {0}")]
     Queue(String),

@@ -14,7 +14,9 @@
 //! - [`config`]: pipelines declared in TOML, checked with line numbers;
 //! - [`pipeline`]: the embedded runner;
 //! - [`distributed`]: the stages as workers joined by NATS JetStream;
-//! - [`intake`]: pushed bodies and collector folders, for either mode.
+//! - [`intake`]: pushed bodies, collector folders and polled URLs, for
+//!   either mode;
+//! - [`http`]: polling reports and delivering to webhooks.
 //!
 //! Architecture invariant: an event's id is a hash of its parsed content
 //! and feed, taken before enrichment, and the store inserts by id; every
@@ -27,6 +29,7 @@ pub mod distributed;
 mod error;
 pub mod event;
 pub mod experts;
+pub mod http;
 pub mod intake;
 pub mod journal;
 pub mod lpm;

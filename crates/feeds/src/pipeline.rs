@@ -96,6 +96,7 @@ pub struct Pipeline {
     /// Constituents' contacts for incident notices, read outside the
     /// batch transaction and kept until the registry is reloaded.
     plans: tokio::sync::Mutex<HashMap<String, rampart_cirt::feed_incidents::ContactPlan>>,
+    webhooks: Webhooks,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -134,7 +135,9 @@ impl Pipeline {
                 dedup.insert(feed.name.clone(), window);
             }
         }
+        let webhooks = webhooks(&config)?;
         let pipeline = Pipeline {
+            webhooks,
             config: Arc::new(config),
             store,
             clock,
@@ -448,8 +451,9 @@ impl Pipeline {
         load_plans(&self.store, &self.config, &batch.events, &mut plans).await?;
         let mut tx = self.store.begin().await?;
         let mut runs = batch.runs;
-        store_events(&mut tx, &self.config, &plans, &batch.events, &batch.event_runs, &mut runs, now).await?;
+        let inserted = store_events(&mut tx, &self.config, &plans, &batch.events, &batch.event_runs, &mut runs, now).await?;
         drop(plans);
+        deliver_webhooks(&self.webhooks, &batch.events, &inserted).await?;
         record_batch(&mut tx, &batch.quarantine, &runs, json!({"journal_seq": batch.last_seq}), now).await?;
         for (run_id, _) in &batch.finished {
             tx.feed_run_finish(run_id, &at).await?;
@@ -509,6 +513,48 @@ pub(crate) fn write_jsonl<'a>(lines: impl Iterator<Item = (&'a Path, &'a str)>) 
             }
         };
         writeln!(file, "{line}").map_err(|e| FeedError::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// The webhook outputs' clients and addresses, by feed.
+pub(crate) type Webhooks = HashMap<String, (crate::http::HttpClient, url::Url)>;
+
+pub(crate) fn webhooks(config: &PipelineConfig) -> Result<Webhooks, FeedError> {
+    let mut hooks = HashMap::new();
+    for feed in &config.feeds {
+        if let (true, Some(hook)) = (feed.outputs.contains(&Output::Webhook), &feed.webhook) {
+            let url = crate::http::check_url(&hook.url).map_err(|message| FeedError::field("webhook.url", message))?;
+            let client = crate::http::HttpClient::new(hook.token.as_deref(), std::time::Duration::from_secs(hook.timeout_seconds))?;
+            hooks.insert(feed.name.clone(), (client, url));
+        }
+    }
+    Ok(hooks)
+}
+
+/// Posts the events a batch newly stored to their feeds' webhooks, as
+/// `{"feed": …, "events": [IntelMQ events]}`, before the batch commits: a
+/// refusal fails the batch and it is tried again (at least once).
+pub(crate) async fn deliver_webhooks(hooks: &Webhooks, events: &[FeedEventRow], inserted: &HashSet<String>) -> Result<(), FeedError> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let mut by_feed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for row in events.iter().filter(|row| inserted.contains(&row.id) && hooks.contains_key(&row.feed)) {
+        by_feed.entry(row.feed.as_str()).or_default().push(row.body.as_str());
+    }
+    for (feed, bodies) in by_feed {
+        let Some((client, url)) = hooks.get(feed) else { continue };
+        // The bodies are event JSON already: spliced, not parsed again.
+        let mut payload = format!("{{\"feed\":{},\"events\":[", Value::String(feed.to_owned()));
+        for (i, body) in bodies.iter().enumerate() {
+            if i > 0 {
+                payload.push(',');
+            }
+            payload.push_str(body);
+        }
+        payload.push_str("]}");
+        client.post_json(url, payload.into_bytes()).await?;
     }
     Ok(())
 }

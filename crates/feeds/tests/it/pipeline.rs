@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 const HEADER: &str = "timestamp,ip,protocol,port,hostname,tag,asn,geo,region,city,naics,sic,banner";
 
-fn clock() -> ManualClock {
+pub(crate) fn clock() -> ManualClock {
     ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).single().unwrap())
 }
 
 /// A bank with a /24, an ISP with a /16 around it, and a university known
 /// by its domain only.
-async fn registry(store: &Store) -> (String, String) {
+pub(crate) async fn registry(store: &Store) -> (String, String) {
     let now = clock().now();
     let mut tx = store.begin().await.unwrap();
     let org = |name: &str| NewOrg {
@@ -56,7 +56,7 @@ fn setup_entry() -> AuditEntry {
     }
 }
 
-fn telnet_file(dir: &Path, rows: &[&str]) -> std::path::PathBuf {
+pub(crate) fn telnet_file(dir: &Path, rows: &[&str]) -> std::path::PathBuf {
     let path = dir.join("2026-11-29-scan_telnet-ke-geo.csv");
     let mut text = String::from(HEADER);
     text.push('\n');
@@ -73,7 +73,7 @@ async fn pipeline(store: &Store, journal: &Path) -> Pipeline {
     Pipeline::open(config, store.clone(), Arc::new(clock()), journal).await.unwrap()
 }
 
-const ROWS: [&str; 6] = [
+pub(crate) const ROWS: [&str; 6] = [
     "2026-11-29 10:00:00,198.51.100.7,tcp,23,host7.example,telnet,64500,KE,Nairobi,Nairobi,517311,0,login:",
     "2026-11-29 11:00:00,198.51.100.7,tcp,23,host7.example,telnet,64500,KE,Nairobi,Nairobi,517311,0,login:",
     "2026-11-29 10:05:00,198.51.7.9,tcp,23,,telnet,64500,KE,,,0,0,",
