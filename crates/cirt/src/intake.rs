@@ -37,7 +37,7 @@ fn invalid(message: impl Into<String>) -> CirtError {
 }
 
 /// X-ARF report types (v0.1 to v0.3 names) and the RSIT type each maps to.
-fn rsit_for(report_type: &str) -> (&'static str, &'static str) {
+pub fn rsit_for(report_type: &str) -> (&'static str, &'static str) {
     match report_type.trim().to_ascii_lowercase().replace('_', "-").as_str() {
         "login-attack" | "bruteforce" | "brute-force" => ("intrusion-attempts", "brute-force"),
         "portscan" | "port-scan" | "scan" | "info" => ("information-gathering", "scanner"),
@@ -54,7 +54,8 @@ fn rsit_for(report_type: &str) -> (&'static str, &'static str) {
 }
 
 /// Reads the X-ARF machine-readable part: JSON (v0.3) or the flat
-/// `Key: value` YAML of v0.2; keys are compared without case or dashes.
+/// `Key: value` YAML of v0.2; keys are compared without case or dashes
+/// (`Report-Type` and `ReportType` are both `reporttype`).
 fn xarf_fields(text: &str) -> HashMap<String, String> {
     let normalise = |key: &str| key.trim().to_ascii_lowercase().replace(['-', '_'], "");
     let trimmed = text.trim();
@@ -87,6 +88,66 @@ fn tlp_in(subject: &str) -> Option<Tlp> {
     label.parse().ok()
 }
 
+/// The machine-readable part of an X-ARF message: the part named
+/// `report.*`, else the second part; it must have a Report-Type.
+fn xarf_part(message: &mail_parser::Message<'_>) -> Result<HashMap<String, String>, CirtError> {
+    let parts: Vec<_> = message.parts.iter().filter(|p| !p.is_multipart()).collect();
+    let report_part =
+        parts.iter().find(|p| p.attachment_name().is_some_and(|n| n.to_ascii_lowercase().starts_with("report."))).or_else(|| parts.get(1));
+    let text = report_part
+        .and_then(|p| p.text_contents())
+        .ok_or_else(|| CirtError::Invalid { field: "x-arf", message: "the message says X-ARF but has no report part".into() })?;
+    let fields = xarf_fields(text);
+    if fields.get("reporttype").is_none_or(|t| t.trim().is_empty()) {
+        return Err(CirtError::Invalid { field: "x-arf", message: "the X-ARF report has no Report-Type".into() });
+    }
+    Ok(fields)
+}
+
+/// An X-ARF message's report fields by normalised key (`reporttype`,
+/// `source`, `sourcetype`, `service`, `port`, `date`, …), for the feed
+/// pipeline; the message's own Date header is `messagedate`. A message
+/// that is not X-ARF, or whose report part is missing or has no
+/// Report-Type, is refused with the reason.
+pub fn xarf_report(raw: &[u8]) -> Result<HashMap<String, String>, CirtError> {
+    if raw.len() > MAX_BYTES {
+        return Err(invalid(format!("the message is larger than {} MiB", MAX_BYTES / 1024 / 1024)));
+    }
+    let message = MessageParser::default().parse(raw).ok_or_else(|| invalid("not an e-mail message"))?;
+    if !message.header_raw("X-ARF").is_some_and(|value| value.trim().eq_ignore_ascii_case("yes")) {
+        return Err(CirtError::Invalid { field: "x-arf", message: "the message has no `X-ARF: yes` header".into() });
+    }
+    let mut fields = xarf_part(&message)?;
+    if let Some(date) = message.date() {
+        fields.insert("messagedate".into(), date.to_rfc3339());
+    }
+    Ok(fields)
+}
+
+/// The attachments of a message that are reports (CSV or JSON lines, by
+/// name or type), with their file names, for the feed pipeline's maildir
+/// collector.
+pub fn report_attachments(raw: &[u8]) -> Result<Vec<(String, Vec<u8>)>, CirtError> {
+    if raw.len() > MAX_BYTES * 10 {
+        return Err(invalid(format!("the message is larger than {} MiB", MAX_BYTES * 10 / 1024 / 1024)));
+    }
+    let message = MessageParser::default().parse(raw).ok_or_else(|| invalid("not an e-mail message"))?;
+    let mut found = Vec::new();
+    for part in message.attachments() {
+        let name = part.attachment_name().unwrap_or("").to_owned();
+        let lower = name.to_ascii_lowercase();
+        let typed = part.content_type().is_some_and(|t| {
+            let sub = t.subtype().unwrap_or("").to_ascii_lowercase();
+            t.ctype().eq_ignore_ascii_case("text") && (sub == "csv" || sub == "comma-separated-values")
+        });
+        if typed || lower.ends_with(".csv") || lower.ends_with(".jsonl") {
+            let name = if name.is_empty() { format!("attachment-{}.csv", found.len() + 1) } else { name };
+            found.push((name, part.contents().to_vec()));
+        }
+    }
+    Ok(found)
+}
+
 /// Parses a raw message into what a report needs.
 pub fn parse(raw: &[u8]) -> Result<ParsedMail, CirtError> {
     if raw.is_empty() {
@@ -105,29 +166,15 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, CirtError> {
     let is_xarf = message.header_raw("X-ARF").is_some_and(|value| value.trim().eq_ignore_ascii_case("yes"));
     let mut xarf = None;
     if is_xarf {
-        // The machine-readable part is the second MIME part, or any part
-        // named report.txt / report.json.
-        let parts: Vec<_> = message.parts.iter().filter(|p| !p.is_multipart()).collect();
-        let report_part = parts
-            .iter()
-            .find(|p| p.attachment_name().is_some_and(|n| n.to_ascii_lowercase().starts_with("report.")))
-            .or_else(|| parts.get(1));
-        if let Some(text) = report_part.and_then(|p| p.text_contents()) {
-            let fields = xarf_fields(text);
-            let report_type = fields
-                .get("reporttype")
-                .cloned()
-                .ok_or_else(|| CirtError::Invalid { field: "x-arf", message: "the X-ARF report has no Report-Type".into() })?;
-            let (class, kind) = rsit_for(&report_type);
-            xarf = Some(XArf {
-                report_type,
-                source: fields.get("source").cloned(),
-                service: fields.get("service").cloned(),
-                rsit: (class.to_owned(), kind.to_owned()),
-            });
-        } else {
-            return Err(CirtError::Invalid { field: "x-arf", message: "the message says X-ARF but has no report part".into() });
-        }
+        let fields = xarf_part(&message)?;
+        let report_type = fields.get("reporttype").cloned().unwrap_or_default();
+        let (class, kind) = rsit_for(&report_type);
+        xarf = Some(XArf {
+            report_type,
+            source: fields.get("source").cloned(),
+            service: fields.get("service").cloned(),
+            rsit: (class.to_owned(), kind.to_owned()),
+        });
     }
     let mut body = message.body_text(0).map(|text| text.trim().to_owned()).unwrap_or_default();
     if let Some(xarf) = &xarf {
@@ -179,6 +226,28 @@ mod tests {
             --b\r\nContent-Type: application/json; name=\"report.json\"\r\n\r\n{\"ReportType\": \"phishing\", \"Source\": \"http://p.example/\"}\r\n--b--\r\n";
         let xarf = parse(json.as_bytes()).unwrap().xarf.unwrap();
         assert_eq!(xarf.rsit, ("fraud".to_owned(), "phishing".to_owned()));
+    }
+
+    #[test]
+    fn the_pipeline_reads_x_arf_fields_and_report_attachments() {
+        let yaml = "From: abuse@reporter.example\r\nDate: Sun, 29 Nov 2026 10:00:00 +0000\r\nSubject: s\r\nX-ARF: YES\r\n\
+            Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhuman\r\n\
+            --b\r\nContent-Type: text/plain; name=\"report.txt\"\r\n\r\nReport-Type: login-attack\r\nSource: 192.0.2.44\r\nPort: 22\r\n--b--\r\n";
+        let fields = xarf_report(yaml.as_bytes()).unwrap();
+        assert_eq!(fields.get("reporttype").map(String::as_str), Some("login-attack"));
+        assert_eq!(fields.get("port").map(String::as_str), Some("22"));
+        assert_eq!(fields.get("messagedate").map(String::as_str), Some("2026-11-29T10:00:00Z"));
+        let plain = b"From: a@b.example\r\nSubject: s\r\n\r\nhello\r\n";
+        assert!(matches!(xarf_report(plain), Err(CirtError::Invalid { field: "x-arf", .. })));
+
+        let report = "From: reports@feeds.example\r\nSubject: report\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+            --b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n--b\r\nContent-Type: text/csv; name=\"2026-11-29-scan_telnet-ke-geo.csv\"\r\n\
+            Content-Disposition: attachment; filename=\"2026-11-29-scan_telnet-ke-geo.csv\"\r\n\r\ntimestamp,ip\r\n2026-11-29 10:00:00,192.0.2.1\r\n\
+            --b\r\nContent-Type: image/png; name=\"logo.png\"\r\nContent-Disposition: attachment; filename=\"logo.png\"\r\n\r\nxx\r\n--b--\r\n";
+        let attachments = report_attachments(report.as_bytes()).unwrap();
+        assert_eq!(attachments.len(), 1, "{attachments:?}");
+        assert_eq!(attachments[0].0, "2026-11-29-scan_telnet-ke-geo.csv");
+        assert!(String::from_utf8_lossy(&attachments[0].1).starts_with("timestamp,ip"));
     }
 
     #[test]

@@ -60,6 +60,7 @@ fn parser_name(kind: &ParserKind) -> &'static str {
         ParserKind::Shadowserver { .. } => "shadowserver",
         ParserKind::Csv { .. } => "csv",
         ParserKind::JsonLines => "jsonl",
+        ParserKind::XArf => "xarf",
     }
 }
 

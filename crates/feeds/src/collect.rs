@@ -154,6 +154,27 @@ pub(crate) fn waiting_files(config: &crate::config::PipelineConfig) -> Result<Ve
     Ok(waiting)
 }
 
+/// The messages waiting in a maildir's `new/`, in name order (maildir
+/// names start with the delivery time).
+pub(crate) fn maildir_messages(maildir: &Path) -> Result<Vec<std::path::PathBuf>, FeedError> {
+    let new = maildir.join("new");
+    let entries = std::fs::read_dir(&new).map_err(|err| FeedError::io(&new, err))?;
+    let mut messages: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+    messages.sort();
+    Ok(messages)
+}
+
+/// Marks a message seen the maildir way: moved to `cur/` with the `S` flag.
+pub(crate) fn mark_seen(message: &Path) -> Result<(), FeedError> {
+    let (Some(new), Some(name)) = (message.parent(), message.file_name()) else { return Ok(()) };
+    let Some(maildir) = new.parent() else { return Ok(()) };
+    let cur = maildir.join("cur");
+    std::fs::create_dir_all(&cur).map_err(|e| FeedError::io(&cur, e))?;
+    let name = name.to_string_lossy();
+    let seen = if name.contains(":2,") { name.into_owned() } else { format!("{name}:2,S") };
+    std::fs::rename(message, cur.join(seen)).map_err(|e| FeedError::io(message, e))
+}
+
 /// Moves a file whose rows are safe (committed, or acknowledged by the
 /// JetStream server) to `done/` beside it.
 pub(crate) fn move_to_done(file: &Path) -> Result<(), FeedError> {

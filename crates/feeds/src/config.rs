@@ -138,6 +138,8 @@ pub enum ParserKind {
     Csv { columns: Vec<(String, String)> },
     /// One JSON event a line (IntelMQ's or Rampart's event JSON).
     JsonLines,
+    /// X-ARF abuse reports from a maildir collector, one a message.
+    XArf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,12 +150,18 @@ pub enum CollectorKind {
     /// A report fetched from a URL every interval (conditionally: an
     /// unchanged report is not read again).
     Http { url: String, name: String, token: Option<String>, interval_seconds: u64 },
+    /// A maildir: each new message's report attachments (or, for the
+    /// `xarf` parser, the X-ARF report it is) are read, and the message
+    /// is then marked seen (moved to `cur/`).
+    Maildir { path: PathBuf, interval_seconds: u64 },
 }
 
 impl CollectorKind {
     pub fn interval_seconds(&self) -> u64 {
         match self {
-            CollectorKind::Folder { interval_seconds, .. } | CollectorKind::Http { interval_seconds, .. } => *interval_seconds,
+            CollectorKind::Folder { interval_seconds, .. }
+            | CollectorKind::Http { interval_seconds, .. }
+            | CollectorKind::Maildir { interval_seconds, .. } => *interval_seconds,
         }
     }
 }
@@ -183,6 +191,9 @@ pub enum Output {
     /// Newly stored events, posted as JSON to `webhook.url` in the batch's
     /// transaction (a refusal fails the batch, which is retried).
     Webhook,
+    /// The addresses, URLs and domains of newly stored events, recorded
+    /// as sightings in the pipeline CIRT's indicator store.
+    Indicators,
 }
 
 #[derive(Debug, Clone)]
@@ -433,8 +444,9 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                 ParserKind::Csv { columns }
             }
             "jsonl" | "json" => ParserKind::JsonLines,
+            "xarf" => ParserKind::XArf,
             other => {
-                error(feed.parser.span(), format!("parser `{other}` is not one of shadowserver, csv, jsonl"));
+                error(feed.parser.span(), format!("parser `{other}` is not one of shadowserver, csv, jsonl, xarf"));
                 ParserKind::JsonLines
             }
         };
@@ -479,11 +491,15 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                     "incidents" => config.outputs.push(Output::Incidents),
                     "jsonl" => config.outputs.push(Output::JsonLines),
                     "webhook" => config.outputs.push(Output::Webhook),
-                    other => error(output.span(), format!("output `{other}` is not one of store, incidents, jsonl, webhook")),
+                    "indicators" => config.outputs.push(Output::Indicators),
+                    other => error(output.span(), format!("output `{other}` is not one of store, incidents, jsonl, webhook, indicators")),
                 }
             }
             if config.outputs.contains(&Output::Incidents) && !config.outputs.contains(&Output::Store) {
                 error(outputs.span(), "the incidents output needs the store output: incidents point at stored events".into());
+            }
+            if config.outputs.contains(&Output::Indicators) && !config.outputs.contains(&Output::Store) {
+                error(outputs.span(), "the indicators output needs the store output: it records the events newly stored".into());
             }
             if config.outputs.contains(&Output::JsonLines) && feed.jsonl_path.is_none() {
                 error(outputs.span(), "the jsonl output needs jsonl_path".into());
@@ -563,6 +579,13 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                         }
                     }
                 }
+                "maildir" => match &collector.path {
+                    Some(folder) => Some(CollectorKind::Maildir { path: path(folder), interval_seconds: interval(60) }),
+                    None => {
+                        error(collector.kind.span(), "a maildir collector needs a path".into());
+                        None
+                    }
+                },
                 "folder" => match &collector.path {
                     Some(folder) => {
                         let interval = interval(10);
@@ -581,7 +604,7 @@ pub fn parse(text: &str, base: &Path) -> Result<PipelineConfig, Vec<ConfigError>
                 other => {
                     error(
                         collector.kind.span(),
-                        format!("collector `{other}` is not `folder` or `http` (for standard input, use `rampart ingest -`)"),
+                        format!("collector `{other}` is not `folder`, `http` or `maildir` (for standard input, use `rampart ingest -`)"),
                     );
                     None
                 }

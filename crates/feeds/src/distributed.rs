@@ -702,6 +702,7 @@ impl StoreStage {
         runs.insert(run_id.clone(), (feed.name.clone(), name, counts));
         let event_runs = vec![run_id.clone(); events.len()];
         let inserted = pipeline::store_events(&mut tx, config, &self.plans, &events, &event_runs, &mut runs, now).await?;
+        pipeline::record_indicators(&mut tx, config, &events, &inserted, now).await?;
         pipeline::deliver_webhooks(&self.webhooks, &events, &inserted).await?;
         if feed.outputs.contains(&Output::JsonLines)
             && let Some(path) = &feed.jsonl_path

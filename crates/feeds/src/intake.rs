@@ -154,6 +154,52 @@ impl Intake {
                 .collect(),
         };
         lines.extend(self.poll_due().await?);
+        lines.extend(self.read_maildirs().await?);
+        Ok(lines)
+    }
+
+    /// Every maildir collector's new messages: an X-ARF feed reads each
+    /// message as one report (all of a pass in one run); any other feed
+    /// reads each message's report attachments, one run each, by their
+    /// file names. A message is marked seen once what it held is stored
+    /// (embedded) or published (distributed); a crash before that reads
+    /// it again, and its events are keyed by content.
+    async fn read_maildirs(&self) -> Result<Vec<String>, FeedError> {
+        let mut lines = Vec::new();
+        for feed in &self.config().feeds {
+            let Some(CollectorKind::Maildir { path, .. }) = &feed.collector else { continue };
+            let messages = crate::collect::maildir_messages(path)?;
+            if messages.is_empty() {
+                continue;
+            }
+            let read = |message: &std::path::Path| std::fs::read(message).map_err(|err| FeedError::io(message, err));
+            if feed.parser == crate::config::ParserKind::XArf {
+                let mut body = String::new();
+                for message in &messages {
+                    body.push_str(&crate::xarf::row_for_message(&read(message)?));
+                    body.push('\n');
+                }
+                let name = messages[0].file_name().map_or_else(|| "maildir".to_owned(), |n| n.to_string_lossy().into_owned());
+                let pushed = self.ingest_body(feed, &format!("maildir {name}"), body.into_bytes()).await?;
+                lines.push(describe(&format!("{} ({} messages)", path.display(), messages.len()), &pushed));
+            } else {
+                for message in &messages {
+                    match rampart_cirt::intake::report_attachments(&read(message)?) {
+                        Ok(attachments) if !attachments.is_empty() => {
+                            for (name, bytes) in attachments {
+                                let pushed = self.ingest_body(feed, &name, bytes).await?;
+                                lines.push(describe(&name, &pushed));
+                            }
+                        }
+                        Ok(_) => lines.push(format!("{}: no report attached; marked seen", message.display())),
+                        Err(err) => lines.push(format!("{}: {err}; marked seen", message.display())),
+                    }
+                }
+            }
+            for message in &messages {
+                crate::collect::mark_seen(message)?;
+            }
+        }
         Ok(lines)
     }
 

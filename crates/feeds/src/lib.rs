@@ -5,7 +5,8 @@
 //!
 //! - [`event`]: the harmonised event, its fields, checks and identity;
 //! - [`shadowserver`]: the report mapping file and its conversions;
-//! - [`parse`]: parsers bound to a source (Shadowserver, CSV, JSON lines);
+//! - [`parse`]: parsers bound to a source (Shadowserver, CSV, JSON lines,
+//!   X-ARF);
 //! - [`experts`]: taxonomy, constituency, MaxMind geolocation, filter
 //!   rules, deduplication;
 //! - [`lpm`]: the longest-prefix-match table behind constituency lookups;
@@ -37,6 +38,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod record;
 pub mod shadowserver;
+mod xarf;
 
 pub use error::FeedError;
 pub use event::Event;

@@ -17,6 +17,8 @@ pub enum SourceParser {
         width: usize,
     },
     JsonLines,
+    /// X-ARF reports, one message's fields a row (see `xarf`).
+    XArf,
     /// The source could not be bound (no such report, a required column
     /// missing from the header): every row is quarantined with this reason.
     Broken(String),
@@ -53,6 +55,7 @@ impl SourceParser {
                 SourceParser::Csv { columns: bound, width: header.len() }
             }
             ParserKind::JsonLines => SourceParser::JsonLines,
+            ParserKind::XArf => SourceParser::XArf,
         }
     }
 
@@ -75,13 +78,15 @@ impl SourceParser {
                 let line = fields.first().map(String::as_str).unwrap_or_default();
                 Event::from_json(line)
             }
+            SourceParser::XArf => crate::xarf::event(fields.first().map(String::as_str).unwrap_or_default()),
             SourceParser::Broken(reason) => Err(FeedError::field("source", reason.clone())),
         }
     }
 
-    /// Whether the input has a header line (CSV) or not (JSON lines).
+    /// Whether the input has a header line (CSV) or not (JSON lines, and
+    /// the X-ARF collector's rows).
     pub fn has_header(kind: &ParserKind) -> bool {
-        !matches!(kind, ParserKind::JsonLines)
+        !matches!(kind, ParserKind::JsonLines | ParserKind::XArf)
     }
 }
 

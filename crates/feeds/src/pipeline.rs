@@ -453,6 +453,7 @@ impl Pipeline {
         let mut runs = batch.runs;
         let inserted = store_events(&mut tx, &self.config, &plans, &batch.events, &batch.event_runs, &mut runs, now).await?;
         drop(plans);
+        record_indicators(&mut tx, &self.config, &batch.events, &inserted, now).await?;
         deliver_webhooks(&self.webhooks, &batch.events, &inserted).await?;
         record_batch(&mut tx, &batch.quarantine, &runs, json!({"journal_seq": batch.last_seq}), now).await?;
         for (run_id, _) in &batch.finished {
@@ -513,6 +514,55 @@ pub(crate) fn write_jsonl<'a>(lines: impl Iterator<Item = (&'a Path, &'a str)>) 
             }
         };
         writeln!(file, "{line}").map_err(|e| FeedError::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// The `indicators` output: the source address, URL or domain of each
+/// event a batch newly stored, as a sighting in the pipeline CIRT's
+/// indicator store, inside the batch's transaction (so a replay records
+/// nothing twice: sightings are keyed by value, time and source). The
+/// confidence is the feed's accuracy (50 when it has none).
+pub(crate) async fn record_indicators(
+    tx: &mut rampart_store::WriteTx,
+    config: &PipelineConfig,
+    events: &[FeedEventRow],
+    inserted: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> Result<(), FeedError> {
+    use rampart_cirt::observables::Kind;
+    let Some(owner) = &config.cirt else { return Ok(()) };
+    let mut sightings = Vec::new();
+    for row in events.iter().filter(|row| inserted.contains(&row.id)) {
+        let Some(feed) = config.feed(&row.feed).filter(|f| f.outputs.contains(&Output::Indicators)) else { continue };
+        let Ok(event) = Event::from_json(&row.body) else { continue };
+        let (kind, value) = if let Some(ip) = &row.source_ip {
+            (if ip.contains(':') { Kind::Ipv6 } else { Kind::Ipv4 }, ip.clone())
+        } else if let Some(url) = event.get_str("source.url") {
+            (Kind::Url, url.to_owned())
+        } else if let Some(fqdn) = event.get_str("source.fqdn") {
+            (Kind::Domain, fqdn.to_owned())
+        } else {
+            continue;
+        };
+        let identifier = if row.identifier.is_empty() { String::new() } else { format!(" ({})", row.identifier) };
+        sightings.push(rampart_intel::indicators::Sighting {
+            kind,
+            value,
+            tlp: row.tlp.parse().unwrap_or(feed.tlp),
+            confidence: feed.accuracy.map_or(50, |a| a.clamp(0.0, 100.0) as u8),
+            seen_at: time::parse(&row.event_time).unwrap_or(now),
+            source: format!("feed:{}", feed.name),
+            expires_at: None,
+            description: format!("{}{identifier}, reported by the {} feed", row.kind, feed.name),
+        });
+    }
+    if !sightings.is_empty() {
+        // record_in only writes: its one failure is the store's.
+        rampart_intel::indicators::record_in(tx, owner, &sightings, now).await.map_err(|err| match err {
+            rampart_intel::IntelError::Store(err) => FeedError::Store(err),
+            other => FeedError::field("indicators", other.to_string()),
+        })?;
     }
     Ok(())
 }

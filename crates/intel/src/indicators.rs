@@ -129,71 +129,8 @@ impl Indicators {
     pub async fn record(&self, actor: &Actor<'_>, owner: &str, sightings: &[Sighting]) -> Result<Recorded, IntelError> {
         self.require(actor.principal, Permission::IntelWrite, owner).await?;
         let now = self.clock.now();
-        let mut recorded = Recorded::default();
         let mut tx = self.store.begin().await?;
-        for sighting in sightings {
-            let observable = match observables::normalise(sighting.kind, &sighting.value) {
-                Ok(observable) => observable,
-                Err(reason) => {
-                    recorded.refused.push(format!("{} {}: {reason}", sighting.kind.as_str(), sighting.value));
-                    continue;
-                }
-            };
-            let kind = observable.kind.as_str();
-            let seen = time::format(sighting.seen_at);
-            let existing = tx.indicator_find(owner, kind, &observable.value).await?;
-            let is_new = existing.is_none();
-            let mut row = match existing {
-                Some(row) => row,
-                None => {
-                    recorded.new_indicators += 1;
-                    IndicatorRow {
-                        id: new_id(now).to_string(),
-                        owner_org_id: owner.to_owned(),
-                        kind: kind.to_owned(),
-                        value: observable.value.clone(),
-                        tlp: sighting.tlp.as_str().to_owned(),
-                        confidence: 0,
-                        first_seen: seen.clone(),
-                        last_seen: seen.clone(),
-                        sightings: 0,
-                        expires_at: None,
-                        description: String::new(),
-                        created_at: time::format(now),
-                        updated_at: time::format(now),
-                    }
-                }
-            };
-            // A new row is saved first: the sighting refers to it.
-            if is_new {
-                tx.indicator_save(&row).await?;
-            }
-            let fresh = tx
-                .indicator_sighting_insert(&SightingRow {
-                    indicator_id: row.id.clone(),
-                    seen_at: seen.clone(),
-                    source: sighting.source.clone(),
-                })
-                .await?;
-            if !fresh {
-                continue;
-            }
-            recorded.new_sightings += 1;
-            row.sightings += 1;
-            let label = row.tlp.parse::<Tlp>().unwrap_or(Tlp::Amber).max(sighting.tlp);
-            row.tlp = label.as_str().to_owned();
-            row.confidence = row.confidence.max(i64::from(sighting.confidence.min(100)));
-            row.first_seen = row.first_seen.clone().min(seen.clone());
-            row.last_seen = row.last_seen.clone().max(seen);
-            if let Some(expiry) = sighting.expires_at.map(time::format) {
-                row.expires_at = Some(row.expires_at.clone().map_or(expiry.clone(), |e| e.max(expiry)));
-            }
-            if row.description.is_empty() && !sighting.description.trim().is_empty() {
-                row.description = sighting.description.trim().chars().take(500).collect();
-            }
-            row.updated_at = time::format(now);
-            tx.indicator_save(&row).await?;
-        }
+        let recorded = record_in(&mut tx, owner, sightings, now).await?;
         let summary = json!({"new_indicators": recorded.new_indicators, "new_sightings": recorded.new_sightings,
             "refused": recorded.refused.len(), "sources": sightings.iter().map(|s| s.source.as_str()).collect::<std::collections::BTreeSet<_>>()});
         tx.audit(actor.entry("intel.indicators.record", "organisation", Some(owner), summary), now).await?;
@@ -317,6 +254,82 @@ impl Indicators {
         let sightings = self.store.indicator_sightings(id).await?;
         Ok((IndicatorView::of(row, self.clock.now()), sightings))
     }
+}
+
+/// Records sightings for `owner`'s store inside the caller's transaction
+/// (the caller checks the right to and audits): the feed pipeline's
+/// `indicators` output records the events a batch stores this way.
+pub async fn record_in(
+    tx: &mut rampart_store::WriteTx,
+    owner: &str,
+    sightings: &[Sighting],
+    now: DateTime<Utc>,
+) -> Result<Recorded, IntelError> {
+    let mut recorded = Recorded::default();
+    for sighting in sightings {
+        let observable = match observables::normalise(sighting.kind, &sighting.value) {
+            Ok(observable) => observable,
+            Err(reason) => {
+                recorded.refused.push(format!("{} {}: {reason}", sighting.kind.as_str(), sighting.value));
+                continue;
+            }
+        };
+        let kind = observable.kind.as_str();
+        let seen = time::format(sighting.seen_at);
+        let existing = tx.indicator_find(owner, kind, &observable.value).await?;
+        let is_new = existing.is_none();
+        let mut row = match existing {
+            Some(row) => row,
+            None => {
+                recorded.new_indicators += 1;
+                IndicatorRow {
+                    id: new_id(now).to_string(),
+                    owner_org_id: owner.to_owned(),
+                    kind: kind.to_owned(),
+                    value: observable.value.clone(),
+                    tlp: sighting.tlp.as_str().to_owned(),
+                    confidence: 0,
+                    first_seen: seen.clone(),
+                    last_seen: seen.clone(),
+                    sightings: 0,
+                    expires_at: None,
+                    description: String::new(),
+                    created_at: time::format(now),
+                    updated_at: time::format(now),
+                }
+            }
+        };
+        // A new row is saved first: the sighting refers to it.
+        if is_new {
+            tx.indicator_save(&row).await?;
+        }
+        let fresh = tx
+            .indicator_sighting_insert(&SightingRow {
+                indicator_id: row.id.clone(),
+                seen_at: seen.clone(),
+                source: sighting.source.clone(),
+            })
+            .await?;
+        if !fresh {
+            continue;
+        }
+        recorded.new_sightings += 1;
+        row.sightings += 1;
+        let label = row.tlp.parse::<Tlp>().unwrap_or(Tlp::Amber).max(sighting.tlp);
+        row.tlp = label.as_str().to_owned();
+        row.confidence = row.confidence.max(i64::from(sighting.confidence.min(100)));
+        row.first_seen = row.first_seen.clone().min(seen.clone());
+        row.last_seen = row.last_seen.clone().max(seen);
+        if let Some(expiry) = sighting.expires_at.map(time::format) {
+            row.expires_at = Some(row.expires_at.clone().map_or(expiry.clone(), |e| e.max(expiry)));
+        }
+        if row.description.is_empty() && !sighting.description.trim().is_empty() {
+            row.description = sighting.description.trim().chars().take(500).collect();
+        }
+        row.updated_at = time::format(now);
+        tx.indicator_save(&row).await?;
+    }
+    Ok(recorded)
 }
 
 /// CSV with a header row.

@@ -244,12 +244,29 @@ async fn events_open_one_incident_per_constituent_and_type_and_each_contact_gets
         tx.commit().await.unwrap();
 
         let dir = tempfile::tempdir().unwrap();
-        let mut config = PipelineConfig::single(FeedConfig::shadowserver("shadowserver")).unwrap();
+        let mut feed = FeedConfig::shadowserver("shadowserver");
+        feed.outputs.push(rampart_feeds::config::Output::Indicators);
+        feed.accuracy = Some(80.0);
+        let mut config = PipelineConfig::single(feed).unwrap();
         config.cirt = Some(cirt.id.clone());
         let pipeline = Pipeline::open(config, store.clone(), Arc::new(clock()), &dir.path().join("journal")).await.unwrap();
         let file = telnet_file(dir.path(), &ROWS);
         let summary = pipeline.ingest_file("shadowserver", &file, None).await.unwrap();
         assert_eq!(summary.counts.incidents, 2, "the bank's and the ISP's: {:?}", summary.counts);
+
+        // The indicators output: each stored event's address, a sighting in
+        // the CIRT's indicator store; the same file again adds nothing.
+        let indicators = store.indicators(&cirt.id, &[], None, None, 10).await.unwrap();
+        let mut values: Vec<&str> = indicators.iter().map(|i| i.value.as_str()).collect();
+        values.sort_unstable();
+        assert_eq!(values, vec!["198.51.100.7", "198.51.7.9", "203.0.113.9"]);
+        let seven = indicators.iter().find(|i| i.value == "198.51.100.7").unwrap();
+        assert_eq!((seven.kind.as_str(), seven.tlp.as_str(), seven.confidence, seven.sightings), ("ipv4", "AMBER", 80, 1));
+        assert_eq!(seven.first_seen, "2026-11-29T10:00:00.000Z");
+        let sightings = store.indicator_sightings(&seven.id).await.unwrap();
+        assert_eq!(sightings[0].source, "feed:shadowserver");
+        pipeline.ingest_file("shadowserver", &file, None).await.unwrap();
+        assert_eq!(store.indicators(&cirt.id, &[], None, None, 10).await.unwrap().iter().map(|i| i.sightings).sum::<i64>(), 3);
 
         // A second report in the same window adds to the bank's incident.
         let more = dir.path().join("2026-11-29-scan_telnet-more.csv");
