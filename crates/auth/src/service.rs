@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use rampart_core::{Clock, OrgKind, Permission, Role, country, time};
 use rampart_store::{ApiTokenRow, AuditEntry, NewOrg, NewUser, Organisation, RoleGrantRow, Store, StoreError, UserRow};
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Accounts in this e-mail domain are demo accounts: their documented
@@ -107,6 +108,25 @@ pub struct AuthService {
     store: Store,
     clock: Arc<dyn Clock>,
     config: AuthConfig,
+    /// API tokens checked in the last few seconds, by the token's hash:
+    /// a busy API client (a TAXII peer paging a collection) would otherwise
+    /// cost four queries a request. Cleared by every change this process
+    /// makes to users, grants, tokens or organisations; another process's
+    /// change (the command line, another node) shows within
+    /// [`TOKEN_CACHE_SECONDS`].
+    token_cache: Arc<std::sync::Mutex<HashMap<String, CachedToken>>>,
+}
+
+/// How long a checked API token is trusted without asking the database.
+pub const TOKEN_CACHE_SECONDS: i64 = 5;
+/// Tokens remembered at most; past it the cache starts afresh.
+const TOKEN_CACHE_ENTRIES: usize = 10_000;
+
+#[derive(Clone)]
+struct CachedToken {
+    principal: Principal,
+    checked_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 fn system_entry(action: &str, user: &UserRow, ip: Option<&str>, summary: serde_json::Value) -> AuditEntry {
@@ -146,7 +166,17 @@ pub fn grant_from_row(row: &RoleGrantRow) -> Option<Grant> {
 
 impl AuthService {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: AuthConfig) -> Self {
-        AuthService { store, clock, config }
+        AuthService { store, clock, config, token_cache: Arc::new(std::sync::Mutex::new(HashMap::new())) }
+    }
+
+    fn token_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedToken>> {
+        self.token_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets every checked token, after a change that may alter what a
+    /// token's holder may do.
+    fn forget_tokens(&self) {
+        self.token_cache().clear();
     }
 
     pub fn store(&self) -> &Store {
@@ -319,7 +349,15 @@ impl AuthService {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some(row) = self.store.token_by_hash(&secret::sha256_hex(token)).await? else { return Ok(None) };
+        let hash = secret::sha256_hex(token);
+        if let Some(cached) = self.token_cache().get(&hash)
+            && now - cached.checked_at < Duration::seconds(TOKEN_CACHE_SECONDS)
+            && now >= cached.checked_at
+            && cached.expires_at.is_none_or(|at| at > now)
+        {
+            return Ok(Some(cached.principal.clone()));
+        }
+        let Some(row) = self.store.token_by_hash(&hash).await? else { return Ok(None) };
         if row.revoked_at.is_some() || row.expires_at.as_deref().and_then(time::parse).is_some_and(|at| at <= now) {
             return Ok(None);
         }
@@ -334,6 +372,12 @@ impl AuthService {
             self.store.token_touch(&row.id, now).await?;
         }
         let principal = self.principal_for(&user, Via::Token { token_id: row.id.clone() }, Some(&row.roles)).await?;
+        let mut cache = self.token_cache();
+        if cache.len() >= TOKEN_CACHE_ENTRIES {
+            cache.clear();
+        }
+        let expires_at = row.expires_at.as_deref().and_then(time::parse);
+        cache.insert(hash, CachedToken { principal: principal.clone(), checked_at: now, expires_at });
         Ok(Some(principal))
     }
 
@@ -428,6 +472,7 @@ impl AuthService {
         tx.user_disable_totp(user_id, self.now()).await?;
         tx.audit(actor.entry("platform.user.totp_disabled", "user", Some(user_id), json!({})), self.now()).await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(())
     }
 
@@ -510,6 +555,7 @@ impl AuthService {
         tx.audit(actor.entry("platform.user.password_reset", "user", Some(user_id), json!({"must_change": must_change})), self.now())
             .await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(())
     }
 
@@ -542,6 +588,7 @@ impl AuthService {
         )
         .await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(())
     }
 
@@ -607,6 +654,7 @@ impl AuthService {
         let grant = tx.role_grant(user_id, role.as_str(), scope_org, scope_country, now).await?;
         tx.audit(actor.entry("platform.role.grant", "user", Some(user_id), json!({"after": {"role": role, "scope": scope}})), now).await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(grant)
     }
 
@@ -636,6 +684,7 @@ impl AuthService {
         )
         .await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(())
     }
 
@@ -685,6 +734,7 @@ impl AuthService {
         )
         .await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok((token, row))
     }
 
@@ -701,6 +751,7 @@ impl AuthService {
         tx.token_revoke(token_id, now).await?;
         tx.audit(actor.entry("platform.token.revoke", "api_token", Some(token_id), json!({"name": row.name})), now).await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(())
     }
 
@@ -829,6 +880,7 @@ impl AuthService {
         )
         .await?;
         tx.commit().await?;
+        self.forget_tokens();
         Ok(())
     }
 }

@@ -214,13 +214,14 @@ impl TaxiiClient {
             query.push(("next", next));
         }
         let url = self.url(&["collections", collection, "objects"], &query)?;
-        let (_, headers, body) = self.send(Method::GET, &url, None).await?;
+        let (_, headers, mut body) = self.send(Method::GET, &url, None).await?;
         if body.is_null() {
             return Ok(ObjectsPage { objects: Vec::new(), more: false, next: None, last_added: None });
         }
-        let objects = match body.get("objects") {
+        // Taken out of the page rather than copied: pages are large.
+        let objects = match body.get_mut("objects").map(Value::take) {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items.clone(),
+            Some(Value::Array(items)) => items,
             Some(_) => return Err(peer_error(&url, "objects is not a list")),
         };
         Ok(ObjectsPage {

@@ -20,7 +20,7 @@ use rampart_auth::Principal;
 use rampart_auth::access::{Shareable, Target, can_see};
 use rampart_auth::service::Actor;
 use rampart_core::{Clock, Permission, Tlp};
-use rampart_store::taxii::{CollectionRow, ObjectQuery, ObjectRow, StatusRow, Versions};
+use rampart_store::taxii::{CollectionRow, ObjectQuery, ObjectRow, PageText, StatusRow, Versions};
 use rampart_store::{Store, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -65,7 +65,17 @@ pub struct Page {
 pub struct Taxii {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// The collections as last read, and when: every TAXII request needs
+    /// them, and they change rarely. Dropped by this process's own changes;
+    /// another process's show within [`COLLECTIONS_CACHE_SECONDS`].
+    rows: std::sync::Mutex<Option<CachedRows>>,
 }
+
+/// The collections and when they were read.
+type CachedRows = (DateTime<Utc>, Arc<Vec<CollectionRow>>);
+
+/// How long the list of collections is used without reading it again.
+pub const COLLECTIONS_CACHE_SECONDS: i64 = 2;
 
 fn list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
@@ -89,7 +99,29 @@ impl Collection {
 
 impl Taxii {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Taxii {
-        Taxii { store, clock }
+        Taxii { store, clock, rows: std::sync::Mutex::new(None) }
+    }
+
+    fn cached_rows(&self) -> std::sync::MutexGuard<'_, Option<CachedRows>> {
+        self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every collection, from the cache when it is fresh.
+    async fn collection_rows(&self) -> Result<Arc<Vec<CollectionRow>>, IntelError> {
+        let now = self.clock.now();
+        if let Some((read_at, rows)) = self.cached_rows().as_ref()
+            && now >= *read_at
+            && now - *read_at < chrono::Duration::seconds(COLLECTIONS_CACHE_SECONDS)
+        {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(self.store.taxii_collections().await?);
+        *self.cached_rows() = Some((now, rows.clone()));
+        Ok(rows)
+    }
+
+    fn forget_collections(&self) {
+        *self.cached_rows() = None;
     }
 
     pub async fn create_collection(
@@ -134,6 +166,7 @@ impl Taxii {
         )
         .await?;
         tx.commit().await?;
+        self.forget_collections();
         Ok(row)
     }
 
@@ -186,24 +219,30 @@ impl Taxii {
         )
         .await?;
         tx.commit().await?;
+        self.forget_collections();
         Ok(row)
     }
 
     /// The collections the principal may read or write.
     pub async fn collections(&self, principal: &Principal) -> Result<Vec<Collection>, IntelError> {
         Ok(self
-            .store
-            .taxii_collections()
+            .collection_rows()
             .await?
-            .into_iter()
-            .map(|row| Collection::of(row, principal))
+            .iter()
+            .map(|row| Collection::of(row.clone(), principal))
             .filter(|c| c.can_read || c.can_write)
             .collect())
     }
 
     /// One collection; one the principal may neither read nor write is "not found".
     pub async fn collection(&self, principal: &Principal, id: &str) -> Result<Collection, IntelError> {
-        self.collections(principal).await?.into_iter().find(|c| c.row.id == id).ok_or(IntelError::NotFound("collection"))
+        self.collection_rows()
+            .await?
+            .iter()
+            .find(|row| row.id == id)
+            .map(|row| Collection::of(row.clone(), principal))
+            .filter(|c| c.can_read || c.can_write)
+            .ok_or(IntelError::NotFound("collection"))
     }
 
     /// Adds the objects of an envelope (`{"objects": [...]}`) or a bundle.
@@ -243,12 +282,11 @@ impl Taxii {
                 message: format!("at most {MAX_OBJECTS_PER_POST} objects per request"),
             });
         }
+        // Parsing and checking happen before the transaction: the single
+        // writer is held only for the inserts.
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        // date_added strictly increases within a collection, so pages never skip.
-        let mut added = tx.taxii_last_added(collection_id).await?.and_then(|t| stix::timestamp(&t)).map_or(now, |last| last.max(now));
-        let (mut successes, mut failures) = (Vec::new(), Vec::new());
-        let mut new = 0;
+        let mut failures = Vec::new();
+        let mut accepted: Vec<(Object, String)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let path = format!("objects[{i}]");
             let object = match Object::from_value(item.clone(), &path) {
@@ -264,31 +302,33 @@ impl Taxii {
                     .push(json!({"id": object.id, "message": format!("{}: {}", problem.path.replacen('$', &path, 1), problem.message)}));
                 continue;
             }
+            let version = object.get("modified").or(object.get("created")).and_then(Value::as_str).map(str::to_owned).unwrap_or_default();
+            accepted.push((object, version));
+        }
+        let mut tx = self.store.begin().await?;
+        // date_added strictly increases within a collection, so pages never skip.
+        let mut added = tx.taxii_last_added(collection_id).await?.and_then(|t| stix::timestamp(&t)).map_or(now, |last| last.max(now));
+        let mut rows = Vec::with_capacity(accepted.len());
+        let mut successes = Vec::with_capacity(accepted.len());
+        for (object, version) in &accepted {
             added += Duration::microseconds(1);
             let date_added = stamp(added);
-            let version = object
-                .get("modified")
-                .or(object.get("created"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| date_added.clone());
-            let row = ObjectRow {
+            let version = if version.is_empty() { date_added.clone() } else { version.clone() };
+            successes.push(json!({"id": object.id, "version": version}));
+            rows.push(ObjectRow {
                 collection_id: collection_id.to_owned(),
                 object_id: object.id.clone(),
-                version: version.clone(),
+                version,
                 spec_version: object.get("spec_version").and_then(Value::as_str).unwrap_or("2.1").to_owned(),
                 object_type: object.kind.clone(),
-                tlp: object_tlp(&object).map(|t| t.as_str().to_owned()),
+                tlp: object_tlp(object).map(|t| t.as_str().to_owned()),
                 date_added,
                 body: object.to_value().to_string(),
                 source: source.map(str::to_owned),
-            };
-            // A version already stored counts as a success: adding is idempotent.
-            if tx.taxii_object_insert(&row).await? {
-                new += 1;
-            }
-            successes.push(json!({"id": object.id, "version": version}));
+            });
         }
+        // A version already stored counts as a success: adding is idempotent.
+        let new = tx.taxii_objects_insert(&rows).await?.into_iter().filter(|fresh| *fresh).count() as u64;
         let status_id = uuid::Uuid::new_v4().to_string();
         let status = json!({
             "id": status_id, "status": "complete", "request_timestamp": stamp(now),
@@ -350,19 +390,7 @@ impl Taxii {
     /// every filter and the TLP check, so a page costs the same however
     /// large the collection.
     pub async fn objects(&self, principal: &Principal, collection_id: &str, filter: &Filter) -> Result<Page, IntelError> {
-        let collection = self.collection(principal, collection_id).await?;
-        if let Some(after) = filter.added_after.as_deref()
-            && stix::timestamp(after).is_none()
-        {
-            return Err(IntelError::Invalid { path: "added_after".into(), message: format!("{after:?} is not a timestamp") });
-        }
-        let tlps = Self::visible_tlps(principal, &collection)?;
-        // `next` is the date_added of the last object of the previous page.
-        let start = match (&filter.next, &filter.added_after) {
-            (Some(next), _) => Some(next.as_str()),
-            (None, after) => after.as_deref(),
-        };
-        let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let (tlps, start, limit) = self.page_bounds(principal, collection_id, filter).await?;
         let mut objects = self
             .store
             .taxii_query(&ObjectQuery {
@@ -385,6 +413,48 @@ impl Taxii {
             last_added: objects.last().map(|o| o.date_added.clone()),
             objects,
         })
+    }
+
+    /// What a page request may see and where it starts: the TLP labels
+    /// the principal may read here, the `date_added` to start after, and
+    /// the page size.
+    async fn page_bounds<'f>(
+        &self,
+        principal: &Principal,
+        collection_id: &str,
+        filter: &'f Filter,
+    ) -> Result<(Vec<String>, Option<&'f str>, usize), IntelError> {
+        let collection = self.collection(principal, collection_id).await?;
+        if let Some(after) = filter.added_after.as_deref()
+            && stix::timestamp(after).is_none()
+        {
+            return Err(IntelError::Invalid { path: "added_after".into(), message: format!("{after:?} is not a timestamp") });
+        }
+        let tlps = Self::visible_tlps(principal, &collection)?;
+        // `next` is the date_added of the last object of the previous page.
+        let start = match (&filter.next, &filter.added_after) {
+            (Some(next), _) => Some(next.as_str()),
+            (None, after) => after.as_deref(),
+        };
+        Ok((tlps, start, filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)))
+    }
+
+    /// The same page as [`Taxii::objects`], with the objects' bodies joined
+    /// by the database into one string (for the envelope, the hot path);
+    /// `next` is the last `date_added` when more follow.
+    pub async fn objects_text(&self, principal: &Principal, collection_id: &str, filter: &Filter) -> Result<PageText, IntelError> {
+        let (tlps, start, limit) = self.page_bounds(principal, collection_id, filter).await?;
+        let query = ObjectQuery {
+            collection_id,
+            after: start,
+            object_ids: &filter.ids,
+            types: &filter.types,
+            spec_versions: &filter.spec_versions,
+            versions: versions_wanted(&filter.versions),
+            tlps: Some(&tlps),
+            limit: None,
+        };
+        Ok(self.store.taxii_page(&query, limit).await?)
     }
 
     /// Every version of one object the principal may see (`versions`

@@ -170,8 +170,13 @@ fn filter(query: &[(String, String)]) -> Result<Filter, Refusal> {
     Ok(filter)
 }
 
-fn page_headers(mut response: Response, page: &Page) -> Response {
-    for (name, value) in [("x-taxii-date-added-first", &page.first_added), ("x-taxii-date-added-last", &page.last_added)] {
+fn page_headers(response: Response, page: &Page) -> Response {
+    added_headers(response, &page.first_added, &page.last_added)
+}
+
+/// The `X-TAXII-Date-Added-First` and `-Last` headers of a page.
+fn added_headers(mut response: Response, first: &Option<String>, last: &Option<String>) -> Response {
+    for (name, value) in [("x-taxii-date-added-first", first), ("x-taxii-date-added-last", last)] {
         if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
             response.headers_mut().insert(name, value);
         }
@@ -215,8 +220,17 @@ async fn objects(
     found: Result<ApiCaller, ApiError>,
 ) -> Answer {
     let caller = caller(&state, found, &headers)?;
-    let page = state.taxii().objects(&caller.principal, &id, &filter(&query)?).await?;
-    Ok(page_headers(taxii_text(StatusCode::OK, envelope(&page)), &page))
+    let page = state.taxii().objects_text(&caller.principal, &id, &filter(&query)?).await?;
+    let mut out = String::with_capacity(page.bodies.len() + 96);
+    out.push_str(if page.more { "{\"more\":true" } else { "{\"more\":false" });
+    if let (true, Some(last)) = (page.more, &page.last_added) {
+        out.push_str(",\"next\":");
+        out.push_str(&Value::from(last.as_str()).to_string());
+    }
+    out.push_str(",\"objects\":[");
+    out.push_str(&page.bodies);
+    out.push_str("]}");
+    Ok(added_headers(taxii_text(StatusCode::OK, out), &page.first_added, &page.last_added))
 }
 
 async fn manifest(
