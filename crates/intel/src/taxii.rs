@@ -20,7 +20,7 @@ use rampart_auth::Principal;
 use rampart_auth::access::{Shareable, Target, can_see};
 use rampart_auth::service::Actor;
 use rampart_core::{Clock, Permission, Tlp};
-use rampart_store::taxii::{CollectionRow, ObjectQuery, ObjectRow, PageText, StatusRow, Versions};
+use rampart_store::taxii::{CollectionRow, ObjectQuery, ObjectRow, PageText, SharingGroupRow, StatusRow, Versions};
 use rampart_store::{Store, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -37,7 +37,15 @@ pub struct Collection {
     pub row: CollectionRow,
     pub can_read: bool,
     pub can_write: bool,
+    /// The organisations that read and write it, sharing groups expanded
+    /// to their members (`*`: everyone).
+    pub readers: Vec<String>,
+    pub writers: Vec<String>,
 }
+
+/// Entries of a collection's reader and writer lists that name a sharing
+/// group start with this, then the group's id.
+pub const GROUP_PREFIX: &str = "group:";
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -71,8 +79,8 @@ pub struct Taxii {
     rows: std::sync::Mutex<Option<CachedRows>>,
 }
 
-/// The collections and when they were read.
-type CachedRows = (DateTime<Utc>, Arc<Vec<CollectionRow>>);
+/// The collections and sharing groups, and when they were read.
+type CachedRows = (DateTime<Utc>, Arc<Vec<CollectionRow>>, Arc<Vec<SharingGroupRow>>);
 
 /// How long the list of collections is used without reading it again.
 pub const COLLECTIONS_CACHE_SECONDS: i64 = 2;
@@ -90,10 +98,32 @@ impl Collection {
         principal.has(permission) && (principal.org_id == owner || listed.iter().any(|o| o == "*" || *o == principal.org_id))
     }
 
-    fn of(row: CollectionRow, principal: &Principal) -> Collection {
-        let can_read = Self::allows(principal, &list(&row.readers), Permission::IntelRead, &row.owner_org_id);
-        let can_write = Self::allows(principal, &list(&row.writers), Permission::IntelWrite, &row.owner_org_id);
-        Collection { row, can_read, can_write }
+    /// A list with its sharing groups replaced by their members. Only the
+    /// collection owner's own groups count: another organisation's group
+    /// would let it change who reads this collection.
+    fn expand(listed: &str, owner: &str, groups: &[SharingGroupRow]) -> Vec<String> {
+        let mut orgs = Vec::new();
+        for entry in list(listed) {
+            match entry.strip_prefix(GROUP_PREFIX) {
+                Some(id) => {
+                    if let Some(group) = groups.iter().find(|g| g.id == id && g.owner_org_id == owner) {
+                        orgs.extend(list(&group.members));
+                    }
+                }
+                None => orgs.push(entry),
+            }
+        }
+        orgs.sort();
+        orgs.dedup();
+        orgs
+    }
+
+    fn of(row: CollectionRow, principal: &Principal, groups: &[SharingGroupRow]) -> Collection {
+        let readers = Self::expand(&row.readers, &row.owner_org_id, groups);
+        let writers = Self::expand(&row.writers, &row.owner_org_id, groups);
+        let can_read = Self::allows(principal, &readers, Permission::IntelRead, &row.owner_org_id);
+        let can_write = Self::allows(principal, &writers, Permission::IntelWrite, &row.owner_org_id);
+        Collection { row, can_read, can_write, readers, writers }
     }
 }
 
@@ -106,18 +136,19 @@ impl Taxii {
         self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Every collection, from the cache when it is fresh.
-    async fn collection_rows(&self) -> Result<Arc<Vec<CollectionRow>>, IntelError> {
+    /// Every collection and sharing group, from the cache when it is fresh.
+    async fn collection_rows(&self) -> Result<(Arc<Vec<CollectionRow>>, Arc<Vec<SharingGroupRow>>), IntelError> {
         let now = self.clock.now();
-        if let Some((read_at, rows)) = self.cached_rows().as_ref()
+        if let Some((read_at, rows, groups)) = self.cached_rows().as_ref()
             && now >= *read_at
             && now - *read_at < chrono::Duration::seconds(COLLECTIONS_CACHE_SECONDS)
         {
-            return Ok(rows.clone());
+            return Ok((rows.clone(), groups.clone()));
         }
         let rows = Arc::new(self.store.taxii_collections().await?);
-        *self.cached_rows() = Some((now, rows.clone()));
-        Ok(rows)
+        let groups = Arc::new(self.store.sharing_groups().await?);
+        *self.cached_rows() = Some((now, rows.clone(), groups.clone()));
+        Ok((rows, groups))
     }
 
     fn forget_collections(&self) {
@@ -141,13 +172,7 @@ impl Taxii {
         if title.is_empty() || title.chars().count() > 200 {
             return Err(IntelError::Invalid { path: "title".into(), message: "must be 1 to 200 characters".into() });
         }
-        for (field, orgs) in [("readers", readers), ("writers", writers)] {
-            for org_id in orgs.iter().filter(|o| *o != "*") {
-                if matches!(self.store.org_get(org_id).await, Err(StoreError::NotFound { .. })) {
-                    return Err(IntelError::Invalid { path: field.into(), message: format!("no organisation {org_id}") });
-                }
-            }
-        }
+        self.check_lists(&org.id, readers, writers).await?;
         let now = self.clock.now();
         let row = CollectionRow {
             id: uuid::Uuid::new_v4().to_string(),
@@ -170,6 +195,112 @@ impl Taxii {
         Ok(row)
     }
 
+    /// Checks reader and writer lists: organisations that exist, `*`, and
+    /// sharing groups of the collection's owner.
+    async fn check_lists(&self, owner: &str, readers: &[String], writers: &[String]) -> Result<(), IntelError> {
+        let groups = self.store.sharing_groups().await?;
+        for (field, entries) in [("readers", readers), ("writers", writers)] {
+            for entry in entries.iter().filter(|o| *o != "*") {
+                if let Some(id) = entry.strip_prefix(GROUP_PREFIX) {
+                    if !groups.iter().any(|g| g.id == id && g.owner_org_id == owner) {
+                        return Err(IntelError::Invalid {
+                            path: field.into(),
+                            message: format!("no sharing group {id} of the collection's owner"),
+                        });
+                    }
+                } else if matches!(self.store.org_get(entry).await, Err(StoreError::NotFound { .. })) {
+                    return Err(IntelError::Invalid { path: field.into(), message: format!("no organisation {entry}") });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sharing groups of the principal's organisation.
+    pub async fn sharing_groups(&self, principal: &Principal) -> Result<Vec<SharingGroupRow>, IntelError> {
+        if !principal.has(Permission::IntelRead) && !principal.has(Permission::IntelManage) {
+            return Err(IntelError::Forbidden);
+        }
+        let (_, groups) = self.collection_rows().await?;
+        Ok(groups.iter().filter(|g| g.owner_org_id == principal.org_id).cloned().collect())
+    }
+
+    /// Checks a group's name and members and that the actor manages the
+    /// owner's intelligence.
+    async fn check_group(&self, actor: &Actor<'_>, owner: &str, members: &[String]) -> Result<String, IntelError> {
+        let org = self.store.org_get(owner).await?;
+        if !actor.principal.allows(Permission::IntelManage, Target::Org { id: &org.id, country: org.country.as_deref() }) {
+            return Err(IntelError::Forbidden);
+        }
+        for member in members {
+            if matches!(self.store.org_get(member).await, Err(StoreError::NotFound { .. })) {
+                return Err(IntelError::Invalid { path: "members".into(), message: format!("no organisation {member}") });
+            }
+        }
+        let mut members: Vec<String> = members.to_vec();
+        members.sort();
+        members.dedup();
+        Ok(serde_json::to_string(&members).unwrap_or_else(|_| "[]".into()))
+    }
+
+    /// Creates a named sharing group of the actor's organisation.
+    pub async fn create_group(&self, actor: &Actor<'_>, name: &str, members: &[String]) -> Result<SharingGroupRow, IntelError> {
+        let owner = actor.principal.org_id.clone();
+        let members = self.check_group(actor, &owner, members).await?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(IntelError::Invalid { path: "name".into(), message: "must be 1 to 100 characters".into() });
+        }
+        let now = self.clock.now();
+        let row = SharingGroupRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            owner_org_id: owner,
+            name: name.to_owned(),
+            members,
+            created_at: stamp(now),
+            updated_at: stamp(now),
+        };
+        let mut tx = self.store.begin().await?;
+        tx.sharing_group_insert(&row).await.map_err(|err| match err {
+            StoreError::Conflict { .. } => {
+                IntelError::Invalid { path: "name".into(), message: format!("a sharing group named {name} exists") }
+            }
+            other => other.into(),
+        })?;
+        tx.audit(
+            actor.entry("intel.group.create", "sharing_group", Some(&row.id), json!({"name": row.name, "members": list(&row.members)})),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.forget_collections();
+        Ok(row)
+    }
+
+    /// Replaces a sharing group's members; every collection given to the
+    /// group follows at once.
+    pub async fn set_group_members(&self, actor: &Actor<'_>, group_id: &str, members: &[String]) -> Result<(), IntelError> {
+        let groups = self.store.sharing_groups().await?;
+        let group = groups.iter().find(|g| g.id == group_id).ok_or(IntelError::NotFound("sharing group"))?;
+        let members = self.check_group(actor, &group.owner_org_id, members).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.sharing_group_members(group_id, &members, &stamp(now)).await?;
+        tx.audit(
+            actor.entry(
+                "intel.group.members",
+                "sharing_group",
+                Some(group_id),
+                json!({"before": list(&group.members), "after": list(&members)}),
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.forget_collections();
+        Ok(())
+    }
+
     /// Whether the principal manages the collection (`IntelManage` over its owner).
     pub async fn may_manage(&self, principal: &Principal, collection: &CollectionRow) -> Result<bool, IntelError> {
         let org = self.store.org_get(&collection.owner_org_id).await?;
@@ -189,19 +320,14 @@ impl Taxii {
             self.store.taxii_collections().await?.into_iter().find(|c| c.id == collection_id).ok_or(IntelError::NotFound("collection"))?;
         if !self.may_manage(actor.principal, &row).await? {
             // Whoever cannot manage it learns no more than whether they may read it.
-            return Err(if Collection::of(row, actor.principal).can_read {
+            let groups = self.store.sharing_groups().await?;
+            return Err(if Collection::of(row, actor.principal, &groups).can_read {
                 IntelError::Forbidden
             } else {
                 IntelError::NotFound("collection")
             });
         }
-        for (field, orgs) in [("readers", readers), ("writers", writers)] {
-            for org_id in orgs.iter().filter(|o| *o != "*") {
-                if matches!(self.store.org_get(org_id).await, Err(StoreError::NotFound { .. })) {
-                    return Err(IntelError::Invalid { path: field.into(), message: format!("no organisation {org_id}") });
-                }
-            }
-        }
+        self.check_lists(&row.owner_org_id, readers, writers).await?;
         let before = json!({"readers": list(&row.readers), "writers": list(&row.writers)});
         row.readers = serde_json::to_string(readers).unwrap_or_else(|_| "[]".into());
         row.writers = serde_json::to_string(writers).unwrap_or_else(|_| "[]".into());
@@ -225,22 +351,16 @@ impl Taxii {
 
     /// The collections the principal may read or write.
     pub async fn collections(&self, principal: &Principal) -> Result<Vec<Collection>, IntelError> {
-        Ok(self
-            .collection_rows()
-            .await?
-            .iter()
-            .map(|row| Collection::of(row.clone(), principal))
-            .filter(|c| c.can_read || c.can_write)
-            .collect())
+        let (rows, groups) = self.collection_rows().await?;
+        Ok(rows.iter().map(|row| Collection::of(row.clone(), principal, &groups)).filter(|c| c.can_read || c.can_write).collect())
     }
 
     /// One collection; one the principal may neither read nor write is "not found".
     pub async fn collection(&self, principal: &Principal, id: &str) -> Result<Collection, IntelError> {
-        self.collection_rows()
-            .await?
-            .iter()
+        let (rows, groups) = self.collection_rows().await?;
+        rows.iter()
             .find(|row| row.id == id)
-            .map(|row| Collection::of(row.clone(), principal))
+            .map(|row| Collection::of(row.clone(), principal, &groups))
             .filter(|c| c.can_read || c.can_write)
             .ok_or(IntelError::NotFound("collection"))
     }
@@ -366,8 +486,7 @@ impl Taxii {
         if !collection.can_read {
             return Err(IntelError::Forbidden);
         }
-        let readers = list(&collection.row.readers);
-        let shared_with: Vec<String> = readers.iter().filter(|o| *o != "*").cloned().collect();
+        let shared_with: Vec<String> = collection.readers.iter().filter(|o| *o != "*").cloned().collect();
         Ok([Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
             .into_iter()
             .filter(|tlp| {

@@ -46,6 +46,8 @@ fn unique_field(message: &str) -> &'static str {
         "email"
     } else if lower.contains("organisations") && lower.contains("name") {
         "name"
+    } else if lower.contains("sharing_groups") {
+        "name"
     } else if lower.contains("role_grants") {
         "role"
     } else {

@@ -30,6 +30,18 @@ pub struct ObjectRow {
     pub source: Option<String>,
 }
 
+/// A named set of organisations collections can be given to.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct SharingGroupRow {
+    pub id: String,
+    pub owner_org_id: String,
+    pub name: String,
+    /// JSON array of organisation ids.
+    pub members: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct StatusRow {
     pub id: String,
@@ -180,6 +192,12 @@ impl Store {
         })
     }
 
+    pub async fn sharing_groups(&self) -> Result<Vec<SharingGroupRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, owner_org_id, name, members, created_at, updated_at FROM sharing_groups ORDER BY owner_org_id, name")
+            .fetch_all(self.reader())
+            .await?)
+    }
+
     pub async fn taxii_status(&self, id: &str) -> Result<StatusRow, StoreError> {
         sqlx::query_as::<_, StatusRow>("SELECT id, collection_id, body, created_by, created_at FROM taxii_status WHERE id = $1")
             .bind(id.to_owned())
@@ -204,6 +222,30 @@ impl WriteTx {
         .bind(row.created_at.clone())
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    pub async fn sharing_group_insert(&mut self, row: &SharingGroupRow) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sharing_groups (id, owner_org_id, name, members, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(row.id.clone())
+            .bind(row.owner_org_id.clone())
+            .bind(row.name.clone())
+            .bind(row.members.clone())
+            .bind(row.created_at.clone())
+            .bind(row.updated_at.clone())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces a sharing group's members (a JSON array of organisation ids).
+    pub async fn sharing_group_members(&mut self, id: &str, members: &str, at: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sharing_groups SET members = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_owned())
+            .bind(members.to_owned())
+            .bind(at.to_owned())
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 

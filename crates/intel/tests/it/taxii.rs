@@ -215,3 +215,54 @@ async fn managers_change_who_reads_and_writes_a_collection() {
     })
     .await;
 }
+
+/// A named sharing group given a collection: its members read it, others
+/// do not, and a change of members is followed at once; only the owner's
+/// managers make groups, and only the owner's groups count.
+#[tokio::test]
+async fn a_sharing_group_gives_a_collection_to_its_members() {
+    each_store(|store| async move {
+        let e = env(store).await;
+        let manager = Actor { principal: &e.manager, ip: None };
+        let analyst = Actor { principal: &e.analyst, ip: None };
+        let partner = Actor { principal: &e.partner, ip: None };
+        assert!(matches!(e.taxii.create_group(&analyst, "Region", &[]).await, Err(IntelError::Forbidden)));
+        let bad = e.taxii.create_group(&manager, "Region", &["nobody".into()]).await.unwrap_err();
+        assert!(matches!(bad, IntelError::Invalid { ref path, .. } if path == "members"), "{bad:?}");
+        let group = e.taxii.create_group(&manager, "East and West Africa", &[e.partner_org.clone()]).await.unwrap();
+        let twice = e.taxii.create_group(&manager, "East and West Africa", &[]).await.unwrap_err();
+        assert!(matches!(twice, IntelError::Invalid { ref path, .. } if path == "name"), "{twice:?}");
+        assert_eq!(e.taxii.sharing_groups(&e.analyst).await.unwrap().len(), 1, "the owner's staff see its groups");
+        assert!(e.taxii.sharing_groups(&e.partner).await.unwrap().is_empty(), "not another organisation's");
+
+        let key = format!("group:{}", group.id);
+        let collection = e.taxii.create_collection(&manager, "Regional", "", &[key.clone()], &[]).await.unwrap();
+        e.taxii
+            .add(
+                &manager,
+                &collection.id,
+                &json!({"objects": [indicator("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2026-03-01T08:00:00.000Z", None)]})
+                    .to_string(),
+            )
+            .await
+            .unwrap();
+        let seen = e.taxii.collection(&e.partner, &collection.id).await.unwrap();
+        assert!(seen.can_read && !seen.can_write, "GH-CIRT reads it through the group");
+        assert_eq!(e.taxii.objects(&e.partner, &collection.id, &Filter::default()).await.unwrap().objects.len(), 1);
+        assert!(matches!(e.taxii.collection(&e.outsider, &collection.id).await, Err(IntelError::NotFound(_))));
+
+        // Only the owner's managers change the members; the collection follows at once.
+        assert!(matches!(e.taxii.set_group_members(&partner, &group.id, &[]).await, Err(IntelError::Forbidden)));
+        let br = e.outsider.org_id.clone();
+        e.taxii.set_group_members(&manager, &group.id, &[br]).await.unwrap();
+        assert!(matches!(e.taxii.collection(&e.partner, &collection.id).await, Err(IntelError::NotFound(_))), "GH-CIRT left the group");
+        assert!(e.taxii.collection(&e.outsider, &collection.id).await.unwrap().can_read, "BR-CIRT joined it");
+
+        // A group of another organisation cannot be named on this collection.
+        let gh_manager = Actor { principal: &e.partner, ip: None };
+        assert!(matches!(e.taxii.create_group(&gh_manager, "Mine", &[]).await, Err(IntelError::Forbidden)), "an analyst makes no group");
+        let foreign = e.taxii.set_access(&manager, &collection.id, &["group:not-ours".into()], &[]).await.unwrap_err();
+        assert!(matches!(foreign, IntelError::Invalid { ref path, .. } if path == "readers"), "{foreign:?}");
+    })
+    .await;
+}

@@ -25,7 +25,7 @@ async fn a_missing_sqlite_file_is_refused_unless_asked_to_create() {
     assert!(matches!(refused, Err(StoreError::MissingDatabase(p)) if p == path));
     assert!(!path.exists(), "refusing must not create the file");
     let created = Store::open(&Location::Sqlite(path.clone()), OpenMode::Create).await.unwrap();
-    assert_eq!(created.migrate().await.unwrap(), 16);
+    assert_eq!(created.migrate().await.unwrap(), 17);
     assert_eq!(created.migrate().await.unwrap(), 0, "migrations apply once");
     assert!(path.exists());
 }

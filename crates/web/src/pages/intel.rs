@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/intel/collections", get(collections_page).post(create_collection))
         .route("/intel/collections/{id}/access", axum::routing::post(set_access))
         .route("/intel/collections/{id}/misp", axum::routing::post(import_misp))
+        .route("/intel/groups", axum::routing::post(create_group))
+        .route("/intel/groups/{id}/members", axum::routing::post(set_group_members))
         .route("/intel/indicators", get(indicators_page))
         .route("/intel/indicators/gather", axum::routing::post(gather))
         .route("/intel/indicators/export/{format}", get(export_page))
@@ -49,7 +51,19 @@ struct CollectionsPage {
     collections: Vec<CollectionLine>,
     may_create: bool,
     orgs: Vec<(String, String)>,
+    /// The organisation's sharing groups, for their own section and as
+    /// choices (`group:<id>`) in the access lists.
+    groups: Vec<GroupLine>,
     error: Option<String>,
+}
+
+struct GroupLine {
+    id: String,
+    /// `group:<id>`, as the access lists name it.
+    key: String,
+    name: String,
+    member_names: String,
+    members: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -96,8 +110,21 @@ async fn view(state: &AppState, viewer: &Viewer, error: Option<String>, done: Op
     } else {
         Vec::new()
     };
+    let names: std::collections::HashMap<&str, &str> = orgs.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
+    let groups = state
+        .taxii()
+        .sharing_groups(principal)
+        .await
+        .map_err(|err| PageError(WebError::Internal(err.to_string())))?
+        .into_iter()
+        .map(|g| {
+            let members: Vec<String> = serde_json::from_str(&g.members).unwrap_or_default();
+            let member_names = members.iter().map(|m| names.get(m.as_str()).copied().unwrap_or(m.as_str())).collect::<Vec<_>>().join(", ");
+            GroupLine { key: format!("{}{}", rampart_intel::taxii::GROUP_PREFIX, g.id), id: g.id, name: g.name, member_names, members }
+        })
+        .collect();
     let status = error.as_ref().map(|_| StatusCode::UNPROCESSABLE_ENTITY);
-    render_status(&CollectionsPage { c, collections, may_create, orgs, error }, status)
+    render_status(&CollectionsPage { c, collections, may_create, orgs, groups, error }, status)
 }
 
 async fn collections_page(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DoneQuery>) -> Result<Response, PageError> {
@@ -162,6 +189,50 @@ async fn create_collection(
         Err(rampart_intel::IntelError::Invalid { path, message }) => view(&state, &viewer, Some(format!("{path}: {message}")), None).await,
         Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
     }
+}
+
+/// The answer to a form about collections or groups: back to the page
+/// with a message, or the error in the form.
+async fn collections_outcome(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome: Result<(), rampart_intel::IntelError>,
+    done: &str,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/intel/collections?done={done}")).into_response()),
+        Err(rampart_intel::IntelError::Forbidden) => Err(PageError(WebError::Forbidden)),
+        Err(rampart_intel::IntelError::NotFound(what)) => Err(PageError(WebError::NotFound(what))),
+        Err(rampart_intel::IntelError::Invalid { path, message }) => view(state, viewer, Some(format!("{path}: {message}")), None).await,
+        Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
+    }
+}
+
+/// Fields: csrf, name and repeated `member` organisation ids.
+async fn create_group(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let many = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let actor = viewer.act(&field("csrf"))?;
+    let outcome = state.taxii().create_group(&actor, &field("name"), &many("member")).await.map(|_| ());
+    collections_outcome(&state, &viewer, outcome, "intel.groups.created").await
+}
+
+/// Fields: csrf and repeated `member` organisation ids, replacing the group's.
+async fn set_group_members(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let many = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let actor = viewer.act(&field("csrf"))?;
+    let outcome = state.taxii().set_group_members(&actor, &id, &many("member")).await;
+    collections_outcome(&state, &viewer, outcome, "intel.groups.saved").await
 }
 
 #[derive(Deserialize, Default)]

@@ -173,6 +173,21 @@ async fn cirt_managers_create_collections_in_the_browser() {
     let brazil = w.sign_in("analyst@br.example").await;
     let (_, response) = w.get_with_cookie("/intel/collections", &brazil.cookie()).await;
     assert!(!crate::support::body_text(response).await.contains("Phishing URLs"));
+
+    // A sharing group made in the browser is offered in the access lists.
+    let (status, _) =
+        w.post_form("/intel/groups", &manager.cookie(), &[("csrf", &manager.csrf), ("name", "West Africa"), ("member", &ghana)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, response) = w.get_with_cookie("/intel/collections?done=intel.groups.created", &manager.cookie()).await;
+    let page = crate::support::body_text(response).await;
+    assert!(page.contains("Sharing group created.") && page.contains("id=\"sharing-groups\""), "the group is listed");
+    assert!(page.contains("West Africa") && page.contains("GH-CIRT"), "with its members' names");
+    assert!(page.contains("<option value=\"group:"), "and offered to collections");
+    let (status, response) = w.post_form("/intel/groups", &manager.cookie(), &[("csrf", &manager.csrf), ("name", "West Africa")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(crate::support::body_text(response).await.contains("name: a sharing group named West Africa exists"));
+    let (status, _) = w.post_form("/intel/groups", &analyst.cookie(), &[("csrf", &analyst.csrf), ("name", "Mine")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an analyst makes no group");
 }
 
 #[tokio::test]
