@@ -44,9 +44,7 @@ fn unique_field(message: &str) -> &'static str {
     let lower = message.to_ascii_lowercase();
     if lower.contains("email") {
         "email"
-    } else if lower.contains("organisations") && lower.contains("name") {
-        "name"
-    } else if lower.contains("sharing_groups") {
+    } else if (lower.contains("organisations") && lower.contains("name")) || lower.contains("sharing_groups") {
         "name"
     } else if lower.contains("role_grants") {
         "role"
