@@ -229,14 +229,14 @@ async fn a_sharing_group_gives_a_collection_to_its_members() {
         assert!(matches!(e.taxii.create_group(&analyst, "Region", &[]).await, Err(IntelError::Forbidden)));
         let bad = e.taxii.create_group(&manager, "Region", &["nobody".into()]).await.unwrap_err();
         assert!(matches!(bad, IntelError::Invalid { ref path, .. } if path == "members"), "{bad:?}");
-        let group = e.taxii.create_group(&manager, "East and West Africa", &[e.partner_org.clone()]).await.unwrap();
+        let group = e.taxii.create_group(&manager, "East and West Africa", std::slice::from_ref(&e.partner_org)).await.unwrap();
         let twice = e.taxii.create_group(&manager, "East and West Africa", &[]).await.unwrap_err();
         assert!(matches!(twice, IntelError::Invalid { ref path, .. } if path == "name"), "{twice:?}");
         assert_eq!(e.taxii.sharing_groups(&e.analyst).await.unwrap().len(), 1, "the owner's staff see its groups");
         assert!(e.taxii.sharing_groups(&e.partner).await.unwrap().is_empty(), "not another organisation's");
 
         let key = format!("group:{}", group.id);
-        let collection = e.taxii.create_collection(&manager, "Regional", "", &[key.clone()], &[]).await.unwrap();
+        let collection = e.taxii.create_collection(&manager, "Regional", "", std::slice::from_ref(&key), &[]).await.unwrap();
         e.taxii
             .add(
                 &manager,
