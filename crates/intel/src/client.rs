@@ -147,6 +147,38 @@ impl TaxiiClient {
 
     /// Sends one request and returns the status, the headers and the JSON body.
     async fn send(&self, method: Method, url: &Url, body: Option<&Value>) -> Result<(StatusCode, hyper::HeaderMap, Value), IntelError> {
+        let (status, headers, bytes) = self.send_raw(method, url, body).await?;
+        let value: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        if value.is_null() && !bytes.is_empty() {
+            return Err(peer_error(url, "the answer is not JSON"));
+        }
+        Ok((status, headers, value))
+    }
+
+    /// A page of a collection's objects, counted but not kept: what a load
+    /// generator needs to follow `next` without building every object.
+    pub async fn objects_count(&self, collection: &str, next: Option<&str>, limit: usize) -> Result<(usize, Option<String>), IntelError> {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            more: bool,
+            next: Option<String>,
+            #[serde(default)]
+            objects: Vec<serde::de::IgnoredAny>,
+        }
+        let limit = limit.to_string();
+        let mut query = vec![("match[version]", "all"), ("limit", limit.as_str())];
+        if let Some(next) = next {
+            query.push(("next", next));
+        }
+        let url = self.url(&["collections", collection, "objects"], &query)?;
+        let (_, _, bytes) = self.send_raw(Method::GET, &url, None).await?;
+        let page: Envelope = serde_json::from_slice(&bytes).map_err(|err| peer_error(&url, format!("not an envelope: {err}")))?;
+        Ok((page.objects.len(), if page.more { page.next } else { None }))
+    }
+
+    /// Sends one request and returns the status, the headers and the body's bytes.
+    async fn send_raw(&self, method: Method, url: &Url, body: Option<&Value>) -> Result<(StatusCode, hyper::HeaderMap, Bytes), IntelError> {
         let mut request = Request::builder().method(method).uri(url.as_str()).header(ACCEPT, MEDIA_TYPE);
         if let Some(value) = &self.authorization {
             request = request.header(AUTHORIZATION, value.clone());
@@ -172,8 +204,8 @@ impl TaxiiClient {
         let (parts, bytes) = tokio::time::timeout(self.timeout, exchange)
             .await
             .map_err(|_| peer_error(url, format!("no answer within {} s", self.timeout.as_secs_f64())))??;
-        let value: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         if !parts.status.is_success() {
+            let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             // TAXII error objects carry a title and often a description.
             let detail = [value.get("title"), value.get("description")]
                 .into_iter()
@@ -184,10 +216,7 @@ impl TaxiiClient {
             let detail = if detail.is_empty() { String::from_utf8_lossy(&bytes).chars().take(200).collect() } else { detail };
             return Err(peer_error(url, format!("HTTP {}: {detail}", parts.status.as_u16())));
         }
-        if value.is_null() && !bytes.is_empty() {
-            return Err(peer_error(url, "the answer is not JSON"));
-        }
-        Ok((parts.status, parts.headers, value))
+        Ok((parts.status, parts.headers, bytes))
     }
 
     /// The API root's collections (`collections` of the TAXII answer).

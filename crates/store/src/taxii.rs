@@ -170,22 +170,23 @@ impl Store {
             crate::Backend::Sqlite => "group_concat(body, ',' ORDER BY date_added, object_id)",
             crate::Backend::Postgres => "string_agg(body, ',' ORDER BY date_added, object_id)",
         };
+        // Whether more follow is one index seek past the page's last
+        // object, not a second scan of the page.
         let sql = format!(
-            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM taxii_objects WHERE {conditions} \
-                 ORDER BY date_added, object_id LIMIT {more}) AS ahead), \
-             COUNT(*), MIN(date_added), MAX(date_added), {join} \
-             FROM (SELECT date_added, object_id, body FROM taxii_objects WHERE {conditions} \
-                 ORDER BY date_added, object_id LIMIT {limit}) AS page",
-            more = limit + 1
+            "WITH page AS (SELECT date_added, object_id, body FROM taxii_objects WHERE {conditions} \
+                 ORDER BY date_added, object_id LIMIT {limit}) \
+             SELECT CASE WHEN EXISTS (SELECT 1 FROM taxii_objects WHERE {conditions} \
+                 AND date_added > (SELECT MAX(date_added) FROM page)) THEN 1 ELSE 0 END, \
+             COUNT(*), MIN(date_added), MAX(date_added), {join} FROM page"
         );
         let mut statement = sqlx::query_as::<_, (i64, i64, Option<String>, Option<String>, Option<String>)>(sqlx::AssertSqlSafe(sql));
         for value in values {
             statement = statement.bind(value);
         }
-        let (ahead, count, first_added, last_added, bodies) = statement.fetch_one(self.reader()).await?;
+        let (more, count, first_added, last_added, bodies) = statement.fetch_one(self.reader()).await?;
         Ok(PageText {
             count: usize::try_from(count).unwrap_or(0),
-            more: ahead > count,
+            more: more == 1,
             first_added,
             last_added,
             bodies: bodies.unwrap_or_default(),
