@@ -167,30 +167,25 @@ impl Store {
     pub async fn taxii_page(&self, query: &ObjectQuery<'_>, limit: usize) -> Result<PageText, StoreError> {
         let (conditions, values) = object_conditions(query);
         let join = match self.backend() {
-            crate::Backend::Sqlite => "group_concat(body, ',' ORDER BY date_added, object_id)",
-            crate::Backend::Postgres => "string_agg(body, ',' ORDER BY date_added, object_id)",
+            crate::Backend::Sqlite => format!("group_concat(CASE WHEN n <= {limit} THEN body END, ',' ORDER BY n)"),
+            crate::Backend::Postgres => format!("string_agg(CASE WHEN n <= {limit} THEN body END, ',' ORDER BY n)"),
         };
-        // Whether more follow is one index seek past the page's last
-        // object, not a second scan of the page.
+        // One more object than the page is read, to know whether more
+        // follow; it is numbered and left out of what is joined.
         let sql = format!(
-            "WITH page AS (SELECT date_added, object_id, body FROM taxii_objects WHERE {conditions} \
-                 ORDER BY date_added, object_id LIMIT {limit}) \
-             SELECT CASE WHEN EXISTS (SELECT 1 FROM taxii_objects WHERE {conditions} \
-                 AND date_added > (SELECT MAX(date_added) FROM page)) THEN 1 ELSE 0 END, \
-             COUNT(*), MIN(date_added), MAX(date_added), {join} FROM page"
+            "SELECT COUNT(*), MIN(CASE WHEN n <= {limit} THEN date_added END), MAX(CASE WHEN n <= {limit} THEN date_added END), {join} \
+             FROM (SELECT date_added, body, row_number() OVER (ORDER BY date_added, object_id) AS n \
+                 FROM (SELECT date_added, object_id, body FROM taxii_objects WHERE {conditions} \
+                     ORDER BY date_added, object_id LIMIT {more}) AS ahead) AS page",
+            more = limit + 1
         );
-        let mut statement = sqlx::query_as::<_, (i64, i64, Option<String>, Option<String>, Option<String>)>(sqlx::AssertSqlSafe(sql));
+        let mut statement = sqlx::query_as::<_, (i64, Option<String>, Option<String>, Option<String>)>(sqlx::AssertSqlSafe(sql));
         for value in values {
             statement = statement.bind(value);
         }
-        let (more, count, first_added, last_added, bodies) = statement.fetch_one(self.reader()).await?;
-        Ok(PageText {
-            count: usize::try_from(count).unwrap_or(0),
-            more: more == 1,
-            first_added,
-            last_added,
-            bodies: bodies.unwrap_or_default(),
-        })
+        let (read, first_added, last_added, bodies) = statement.fetch_one(self.reader()).await?;
+        let read = usize::try_from(read).unwrap_or(0);
+        Ok(PageText { count: read.min(limit), more: read > limit, first_added, last_added, bodies: bodies.unwrap_or_default() })
     }
 
     pub async fn sharing_groups(&self) -> Result<Vec<SharingGroupRow>, StoreError> {
