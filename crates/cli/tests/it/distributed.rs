@@ -5,7 +5,7 @@
 //! dead-letter stream and the rest flows on.
 
 use crate::feeds::report;
-use crate::support::Sandbox;
+use crate::support::{Sandbox, Server, http};
 use rampart_feeds::config::NatsConfig;
 use rampart_feeds::distributed::Bus;
 use std::process::{Child, Stdio};
@@ -317,4 +317,52 @@ fn the_folder_collector_publishes_and_the_workers_store() {
         let _ = child.wait();
     }
     assert_eq!((runs[0].read_count, runs[0].stored, runs[0].duplicates, runs[0].quarantined), (1000, 899, 100, 1));
+}
+
+/// A server whose `[feeds] pipeline` is distributed: a report pushed to
+/// the API is answered 202 once it is on the first stream, and the
+/// workers store it.
+#[test]
+fn a_report_pushed_to_a_distributed_server_is_queued_and_the_workers_store_it() {
+    let streams = Streams::new("push");
+    let sandbox = Sandbox::migrated();
+    sandbox.add_cirt("KE-CIRT", "KE");
+    sandbox.add_user("analyst@cirt.ke", "KE-CIRT", "cirt_analyst");
+    let token = sandbox.token("analyst@cirt.ke", "cirt_analyst");
+    let pipeline = streams.pipeline(&sandbox);
+    let config = sandbox.path("rampart.toml");
+    std::fs::write(&config, format!("[feeds]\npipeline = \"{}\"\n", pipeline.display())).unwrap();
+    let server = Server::start(&sandbox, &["--config", config.to_str().unwrap()]);
+    let file = sandbox.path("push.csv");
+    report(&file, 200);
+    let body = std::fs::read_to_string(&file).unwrap();
+    let bearer = format!("Bearer {token}");
+    let answer = http(
+        server.port,
+        "POST",
+        "/api/v1/feeds/shadowserver/events?name=2026-11-29-scan_telnet-ke-geo.csv",
+        &[("Authorization", bearer.as_str()), ("Content-Type", "text/csv")],
+        Some(&body),
+    );
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let queued: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!((queued["queued"].as_bool(), queued["published"].as_i64()), (Some(true), Some(200)), "{queued}");
+    let run = queued["run"].as_str().unwrap().to_owned();
+
+    let database = Database::sqlite(&sandbox);
+    let mut workers = [worker(&sandbox, &database, "process", &pipeline), worker(&sandbox, &database, "store", &pipeline)];
+    let started = Instant::now();
+    let done = loop {
+        if let Some(done) = run_finished(&database, &run) {
+            break done;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the workers did not store the pushed report");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for child in &mut workers {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!((done.read_count, done.stored, done.duplicates), (200, 180, 20), "{done:?}");
+    drop(server);
 }
