@@ -89,6 +89,20 @@ fn list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
+/// The store query for a page request's filters, without a limit.
+fn page_query<'a>(collection_id: &'a str, filter: &'a Filter, tlps: &'a [String], start: Option<&'a str>) -> ObjectQuery<'a> {
+    ObjectQuery {
+        collection_id,
+        after: start,
+        object_ids: &filter.ids,
+        types: &filter.types,
+        spec_versions: &filter.spec_versions,
+        versions: versions_wanted(&filter.versions),
+        tlps: Some(tlps),
+        limit: None,
+    }
+}
+
 fn stamp(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
@@ -510,19 +524,8 @@ impl Taxii {
     /// large the collection.
     pub async fn objects(&self, principal: &Principal, collection_id: &str, filter: &Filter) -> Result<Page, IntelError> {
         let (tlps, start, limit) = self.page_bounds(principal, collection_id, filter).await?;
-        let mut objects = self
-            .store
-            .taxii_query(&ObjectQuery {
-                collection_id,
-                after: start,
-                object_ids: &filter.ids,
-                types: &filter.types,
-                spec_versions: &filter.spec_versions,
-                versions: versions_wanted(&filter.versions),
-                tlps: Some(&tlps),
-                limit: Some(limit + 1),
-            })
-            .await?;
+        let query = ObjectQuery { limit: Some(limit + 1), ..page_query(collection_id, filter, &tlps, start) };
+        let mut objects = self.store.taxii_query(&query).await?;
         let more = objects.len() > limit;
         objects.truncate(limit);
         Ok(Page {
@@ -563,17 +566,7 @@ impl Taxii {
     /// `next` is the last `date_added` when more follow.
     pub async fn objects_text(&self, principal: &Principal, collection_id: &str, filter: &Filter) -> Result<PageText, IntelError> {
         let (tlps, start, limit) = self.page_bounds(principal, collection_id, filter).await?;
-        let query = ObjectQuery {
-            collection_id,
-            after: start,
-            object_ids: &filter.ids,
-            types: &filter.types,
-            spec_versions: &filter.spec_versions,
-            versions: versions_wanted(&filter.versions),
-            tlps: Some(&tlps),
-            limit: None,
-        };
-        Ok(self.store.taxii_page(&query, limit).await?)
+        Ok(self.store.taxii_page(&page_query(collection_id, filter, &tlps, start), limit).await?)
     }
 
     /// Every version of one object the principal may see (`versions`

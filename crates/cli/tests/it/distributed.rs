@@ -104,6 +104,26 @@ fn worker(sandbox: &Sandbox, database: &Database, stage: &str, pipeline: &std::p
         .unwrap()
 }
 
+/// Polls `check` every 200 ms until it gives something, failing the test
+/// with `what` after `limit`.
+fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(started.elapsed() < limit, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn stop(workers: impl IntoIterator<Item = Child>) {
+    for mut child in workers {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 fn run_finished(database: &Database, run: &str) -> Option<rampart_store::feeds::FeedRunRow> {
     database.with(async |store| store.feed_run_get(run).await.unwrap()).filter(|r| r.finished_at.is_some())
 }
@@ -190,14 +210,8 @@ fn killed_workers_store_every_event_exactly_once(name: &str, postgres: Option<&s
         kills += 1;
     }
     assert!(kills >= 2, "the workers finished before they could be killed; make the files bigger");
-    while !all_finished() {
-        assert!(started.elapsed() < Duration::from_secs(180), "the runs did not finish within 3 minutes");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    for mut child in process.into_iter().chain(store) {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    wait_for(Duration::from_secs(180), "the runs finish", || all_finished().then_some(()));
+    stop(process.into_iter().chain(store));
 
     let stored = database.with(async |store| store.feed_event_ids("shadowserver").await.unwrap());
     assert_eq!(stored.len(), per_file, "one event per host: nothing lost, nothing doubled ({kills} kills, {:?})", started.elapsed());
@@ -302,20 +316,11 @@ fn the_folder_collector_publishes_and_the_workers_store() {
     assert!(run.ok().stdout.contains("published 1000 rows in 2 messages"), "{}", run.stdout);
     assert!(incoming.join("done/2026-11-29-scan_telnet-ke-geo.csv").exists());
     let database = Database::sqlite(&sandbox);
-    let mut workers = [worker(&sandbox, &database, "process", &pipeline), worker(&sandbox, &database, "store", &pipeline)];
-    let started = Instant::now();
-    let runs = loop {
-        let runs = database.with(async |store| store.feed_runs(10).await.unwrap());
-        if runs.iter().any(|r| r.finished_at.is_some()) {
-            break runs;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the workers did not store the file");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    for child in &mut workers {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let workers = [worker(&sandbox, &database, "process", &pipeline), worker(&sandbox, &database, "store", &pipeline)];
+    let runs = wait_for(Duration::from_secs(60), "the workers store the file", || {
+        Some(database.with(async |store| store.feed_runs(10).await.unwrap())).filter(|runs| runs.iter().any(|r| r.finished_at.is_some()))
+    });
+    stop(workers);
     assert_eq!((runs[0].read_count, runs[0].stored, runs[0].duplicates, runs[0].quarantined), (1000, 899, 100, 1));
 }
 
@@ -350,19 +355,9 @@ fn a_report_pushed_to_a_distributed_server_is_queued_and_the_workers_store_it() 
     let run = queued["run"].as_str().unwrap().to_owned();
 
     let database = Database::sqlite(&sandbox);
-    let mut workers = [worker(&sandbox, &database, "process", &pipeline), worker(&sandbox, &database, "store", &pipeline)];
-    let started = Instant::now();
-    let done = loop {
-        if let Some(done) = run_finished(&database, &run) {
-            break done;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the workers did not store the pushed report");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    for child in &mut workers {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let workers = [worker(&sandbox, &database, "process", &pipeline), worker(&sandbox, &database, "store", &pipeline)];
+    let done = wait_for(Duration::from_secs(60), "the workers store the pushed report", || run_finished(&database, &run));
+    stop(workers);
     assert_eq!((done.read_count, done.stored, done.duplicates), (200, 180, 20), "{done:?}");
     drop(server);
 }

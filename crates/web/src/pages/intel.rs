@@ -164,13 +164,8 @@ async fn set_access(
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let many = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let actor = viewer.act(&field("csrf"))?;
-    match state.taxii().set_access(&actor, &id, &many("reader"), &many("writer")).await {
-        Ok(_) => Ok(Redirect::to("/intel/collections?done=intel.collections.access_saved").into_response()),
-        Err(rampart_intel::IntelError::Forbidden) => Err(PageError(WebError::Forbidden)),
-        Err(rampart_intel::IntelError::NotFound(what)) => Err(PageError(WebError::NotFound(what))),
-        Err(rampart_intel::IntelError::Invalid { path, message }) => view(&state, &viewer, Some(format!("{path}: {message}")), None).await,
-        Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
-    }
+    let outcome = state.taxii().set_access(&actor, &id, &many("reader"), &many("writer")).await.map(|_| ());
+    collections_outcome(&state, &viewer, outcome, "intel.collections.access_saved").await
 }
 
 /// Fields: csrf, title, description, and repeated `reader` / `writer`
@@ -183,12 +178,9 @@ async fn create_collection(
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let many = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let actor = viewer.act(&field("csrf"))?;
-    match state.taxii().create_collection(&actor, &field("title"), &field("description"), &many("reader"), &many("writer")).await {
-        Ok(_) => Ok(Redirect::to("/intel/collections?done=intel.collections.created").into_response()),
-        Err(rampart_intel::IntelError::Forbidden) => Err(PageError(WebError::Forbidden)),
-        Err(rampart_intel::IntelError::Invalid { path, message }) => view(&state, &viewer, Some(format!("{path}: {message}")), None).await,
-        Err(err) => Err(PageError(WebError::Internal(err.to_string()))),
-    }
+    let outcome =
+        state.taxii().create_collection(&actor, &field("title"), &field("description"), &many("reader"), &many("writer")).await.map(|_| ());
+    collections_outcome(&state, &viewer, outcome, "intel.collections.created").await
 }
 
 /// The answer to a form about collections or groups: back to the page
